@@ -1,0 +1,594 @@
+"""The engine: one terminal, an interactive bash on its own pseudo-terminal.
+
+Nothing here imports IPython; any Python program can drive a terminal::
+
+    with Terminal() as t:
+        result = t.run("cd /tmp && echo hi")
+        result.output, result.status, result.duration
+
+How it works, and why:
+
+* bash runs interactively on a pty (programs see a real terminal), started by
+  a watchdog process (``watchdog.py``) that kills everything the terminal
+  started once the kernel goes away, however it goes.
+* Each command is written to a file in a private 0700 folder and *sourced* by a
+  short line typed into the terminal, so bash parses it exactly as a script
+  (heredocs, 6000-character lines, an unclosed quote is a syntax error and not
+  a hang), while the command's stdin is still the terminal.
+* bash's PROMPT_COMMAND reports each command's end and exit status through a
+  FIFO in that folder. Output carries no marker, so no output can fake an end.
+* A reader thread drains the pty all the time, so a ``--bg`` server never
+  blocks on a full terminal, and keeps a bounded transcript of it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import queue
+import re
+import select
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import threading
+import time
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import probes
+from .errors import (
+    CommandInterrupted,
+    CommandTimeout,
+    InputRequired,
+    TerminalBusy,
+    TerminalExited,
+    TerminalStartError,
+)
+from .output import OutputBudget, TailBuffer, TerminalDecoder, plain_text
+
+RCFILE = Path(__file__).with_name("terminal.bashrc")
+WATCHDOG = Path(__file__).with_name("watchdog.py")
+
+#: Quiet time after which the engine checks whether a command waits for input.
+INPUT_CHECK_AFTER = 0.3
+#: How often background readiness and input checks run while a command is quiet.
+POLL_INTERVAL = 0.1
+#: Stopping a foreground job: Ctrl-C as a learner would, then signals to its
+#: process group (never to the shell), each followed by a grace period.
+STOP_ESCALATION: tuple[tuple[signal.Signals | None, float], ...] = (
+    (None, 5.0),  # Ctrl-C typed into the terminal
+    (signal.SIGTERM, 3.0),
+    (signal.SIGKILL, 3.0),
+)
+
+OutputCallback = Callable[[str], None]
+InputCallback = Callable[[str], str | None]
+
+
+@dataclass
+class RunResult:
+    """What one command did. ``status`` is None while a ``--bg`` command runs."""
+
+    command: str
+    output: str = ""
+    status: int | None = None
+    duration: float = 0.0
+    failed_line: int | None = None
+    omitted: int = 0
+    exited: bool = False
+    cwd: str = ""
+    virtualenv: str = ""
+
+    @property
+    def text(self) -> str:
+        """The output as plain text: no colours, progress bars at their last state."""
+        return plain_text(self.output)
+
+    @property
+    def failed_command(self) -> str:
+        lines = self.command.splitlines()
+        if self.failed_line and 0 < self.failed_line <= len(lines):
+            return lines[self.failed_line - 1]
+        return ""
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """When a ``--bg`` command counts as ready: a regex, a URL, else a port or quiet."""
+
+    pattern: str | None = None
+    url: str | None = None
+    quiet: float = 2.0
+
+    def describe(self) -> str:
+        if self.pattern:
+            return f"waiting for output matching {self.pattern!r}"
+        if self.url:
+            return f"waiting for {self.url} to answer"
+        return f"waiting for a listening port or {self.quiet:g} s of quiet"
+
+
+@dataclass
+class TerminalStatus:
+    name: str
+    state: str
+    pid: int | None
+    cwd: str
+    last_status: int | None
+    virtualenv: str
+
+
+@dataclass
+class _Job:
+    seq: int
+    command: str
+    background: bool
+    budget: OutputBudget
+    started: float = field(default_factory=time.monotonic)
+    events: queue.SimpleQueue = field(default_factory=queue.SimpleQueue)
+    listening: bool = True
+    recent: str = ""
+    seen_until: int = 0
+    status: int | None = None
+    failed_line: int | None = None
+    exited: bool = False
+
+
+class Terminal:
+    """An interactive bash on a pty, with its state kept from command to command."""
+
+    def __init__(
+        self,
+        name: str = "1",
+        *,
+        shell: str = "bash",
+        cwd: str | None = None,
+        env: dict[str, str] | None = None,
+        columns: int = 120,
+        rows: int = 40,
+        max_output_bytes: int = 1_000_000,
+        transcript_bytes: int = 1_000_000,
+        start_timeout: float = 20.0,
+    ) -> None:
+        self.name = name
+        self.shell = shell
+        self.cwd = os.path.abspath(cwd or os.getcwd())
+        self.virtualenv = ""
+        self.max_output_bytes = max_output_bytes
+        self.last_status: int | None = None
+        self.exit_status: int | None = None
+        self.transcript = TailBuffer(transcript_bytes)
+        self._lock = threading.Lock()
+        self._job: _Job | None = None
+        self._seq = 0
+        self._started = threading.Event()
+        self._decoder = TerminalDecoder()
+        self._status_buffer = b""
+        self._spawn(env, columns, rows)
+        if not self._started.wait(start_timeout) or self.exit_status is not None:
+            output = self.transcript.text()
+            self.close()
+            raise TerminalStartError(f"terminal {name}: {shell} did not start\n{output}".strip())
+
+    # -- start and stop -------------------------------------------------------
+
+    def _spawn(self, env: dict[str, str] | None, columns: int, rows: int) -> None:
+        self._scratch = tempfile.mkdtemp(prefix="modwsgi-magics-")  # mode 0700
+        self._cell_path = os.path.join(self._scratch, "cell")
+        fifo = os.path.join(self._scratch, "status")
+        os.mkfifo(fifo, 0o600)
+        self._status_fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+        self._status_keepalive = os.open(fifo, os.O_WRONLY)  # reads never see EOF
+        self._master, self._slave = os.openpty()
+        self.tty_path = os.ttyname(self._slave)
+        attrs = termios.tcgetattr(self._slave)
+        attrs[3] &= ~termios.ECHO  # the typed `__modwsgi_magics_run` line stays unseen
+        termios.tcsetattr(self._slave, termios.TCSANOW, attrs)
+        fcntl.ioctl(self._slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+        os.set_blocking(self._master, False)
+        lifeline_r, self._lifeline = os.pipe()
+        shell_env = dict(os.environ if env is None else env)
+        shell_env.pop("PROMPT_COMMAND", None)
+        shell_env.update(
+            TERM="xterm-256color",
+            PAGER="cat",
+            GIT_PAGER="cat",
+            MANPAGER="cat",
+            SYSTEMD_PAGER="cat",
+            MODWSGI_MAGICS_FIFO=fifo,
+            MODWSGI_MAGICS_CELL=self._cell_path,
+        )
+        argv = [sys.executable, str(WATCHDOG), "--tty-fd", str(self._slave)]
+        argv += ["--lifeline-fd", str(lifeline_r), "--scratch", self._scratch, "--"]
+        argv += [self.shell, "--noprofile", "--rcfile", str(RCFILE), "--noediting", "-i"]
+        try:
+            self._watchdog = subprocess.Popen(
+                argv,
+                pass_fds=(self._slave, lifeline_r),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                cwd=self.cwd,
+                env=shell_env,
+                start_new_session=True,
+            )
+        finally:
+            os.close(lifeline_r)
+        first = self._watchdog.stdout.readline().decode().split(" ", 1)
+        if first[0] != "started":
+            self._watchdog.wait()
+            raise TerminalStartError(f"terminal {self.name}: {' '.join(first).strip()}")
+        self.pid = int(first[1])
+        self._reader = threading.Thread(
+            target=self._read_loop, name=f"terminal-{self.name}-reader", daemon=True
+        )
+        self._reader.start()
+        self._finalizer = weakref.finalize(
+            self, _teardown, self._lifeline, self._watchdog, self._reader,
+            (self._master, self._slave, self._status_fd, self._status_keepalive), self._scratch,
+        )  # fmt: skip
+
+    def close(self) -> None:
+        """End the shell and every process started from it. Safe to call twice."""
+        self._finalizer()
+
+    @property
+    def closed(self) -> bool:
+        return not self._finalizer.alive
+
+    @property
+    def exited(self) -> bool:
+        """True once the shell has ended (``exit``, killed) or the terminal closed."""
+        return self.exit_status is not None or self.closed
+
+    def __enter__(self) -> Terminal:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Terminal(name={self.name!r}, shell={self.shell!r}, cwd={self.cwd!r})"
+
+    # -- the reader thread ----------------------------------------------------
+
+    def _read_loop(self) -> None:
+        watchdog_fd = self._watchdog.stdout.fileno()
+        while True:
+            ready, _, _ = select.select([self._master, self._status_fd, watchdog_fd], [], [])
+            if self._master in ready:
+                self._drain_pty()
+            if self._status_fd in ready:
+                self._read_status()
+            if watchdog_fd in ready:
+                line = os.read(watchdog_fd, 4096).decode()
+                self._drain_pty()
+                self._publish(self._decoder.flush())
+                code = int(line.split()[1]) if line.startswith("exited") else -9
+                self._on_exit(code)
+                return
+
+    def _drain_pty(self) -> None:
+        """Read all the pty holds; Linux flushes in-flight pty data before EAGAIN."""
+        while True:
+            try:
+                data = os.read(self._master, 65536)
+            except (BlockingIOError, OSError):
+                return
+            if not data:
+                return
+            self._publish(self._decoder.feed(data))
+
+    def _publish(self, text: str) -> None:
+        if not text:
+            return
+        text = text.replace(self._cell_path + ": ", "")  # bash's "line N:" stays
+        with self._lock:
+            self.transcript.append(text)
+            job = self._job
+            if job is not None and job.listening:
+                job.events.put(("output", text))
+
+    def _read_status(self) -> None:
+        try:
+            self._status_buffer += os.read(self._status_fd, 65536)
+        except BlockingIOError:
+            return
+        fields = self._status_buffer.split(b"\0")
+        while len(fields) > 5:
+            record, fields = fields[:5], fields[5:]
+            self._on_record(*(part.decode(errors="replace") for part in record))
+        self._status_buffer = b"\0".join(fields)
+
+    def _on_record(self, seq: str, status: str, failed: str, cwd: str, venv: str) -> None:
+        self.cwd, self.virtualenv = cwd, venv
+        if seq == "0" and not self._started.is_set():
+            self._started.set()
+            return
+        self._drain_pty()  # output before the prompt belongs to the command
+        with self._lock:
+            job = self._job
+            if job is None or str(job.seq) != seq:
+                return  # a prompt after Ctrl-C on an idle shell, say
+            job.status = self.last_status = int(status)
+            if failed:
+                failed_status, line = failed.split()
+                job.status, job.failed_line = int(failed_status), int(line)
+            self._job = None
+            job.events.put(("done", None))
+
+    def _on_exit(self, code: int) -> None:
+        with self._lock:
+            self.exit_status = code
+            job, self._job = self._job, None
+        self._started.set()
+        if job is not None:
+            job.status, job.exited = code, True
+            job.events.put(("done", None))
+
+    # -- running commands -----------------------------------------------------
+
+    def run(
+        self,
+        command: str,
+        *,
+        timeout: float | None = None,
+        strict: bool = True,
+        input: str | None = None,
+        on_output: OutputCallback | None = None,
+        on_input: InputCallback | None = None,
+    ) -> RunResult:
+        """Run ``command`` as if typed into this terminal; wait for it to end.
+
+        ``strict`` stops at the first failing command (its line is in the
+        result). ``input`` is typed ahead for the command to read. When the
+        command waits for input anyway, ``on_input(prompt)`` is asked for a
+        line; if it returns None (or is None) the command is interrupted and
+        :class:`~modwsgi_magics.errors.InputRequired` raised. On ``timeout``
+        the command is interrupted and ``CommandTimeout`` raised.
+        """
+        job = self._submit(command, strict, input, background=False)
+        deadline = time.monotonic() + timeout if timeout else None
+        try:
+            while True:
+                outcome = self._follow(job, on_output, deadline, watch_input=True)
+                if outcome == "done":
+                    return self._result(job, on_output)
+                if outcome == "deadline":
+                    self._stop(job, on_output)
+                    raise CommandTimeout.from_command(self.name, command, timeout)
+                answer = on_input(_last_line(job.recent)) if on_input else None
+                if answer is None:
+                    self._stop(job, on_output)
+                    raise InputRequired.from_prompt(self.name, command, _last_line(job.recent))
+                self.send_input(answer)
+        except KeyboardInterrupt:
+            self._stop(job, on_output)
+            raise CommandInterrupted.from_command(self.name, command) from None
+
+    def start(
+        self,
+        command: str,
+        *,
+        ready: Readiness = Readiness(),
+        timeout: float | None = None,
+        strict: bool = True,
+        input: str | None = None,
+        on_output: OutputCallback | None = None,
+    ) -> RunResult:
+        """Start ``command`` in the background; return once it is ready.
+
+        The terminal stays busy until the command ends or :meth:`interrupt`
+        stops it. If it ends before it is ready, the result has its status.
+        """
+        exclude = probes.descendant_pids(self._watchdog.pid)
+        job = self._submit(command, strict, input, background=True)
+        deadline = time.monotonic() + timeout if timeout else None
+        try:
+            outcome = self._follow(job, on_output, deadline, ready=ready, exclude=exclude)
+        except KeyboardInterrupt:
+            self._stop(job, on_output)
+            raise CommandInterrupted.from_command(self.name, command) from None
+        if outcome == "deadline":
+            self._stop(job, on_output)
+            raise CommandTimeout.not_ready(self.name, command, timeout, ready.describe())
+        if outcome == "done":
+            return self._result(job, on_output)
+        with self._lock:
+            job.listening = False
+            job.seen_until = self.transcript.end
+        return self._result(job, on_output)
+
+    def interrupt(self, on_output: OutputCallback | None = None) -> RunResult | None:
+        """Ctrl-C the running command, wait for the prompt; return what it printed.
+
+        The result's output starts with what a ``--bg`` command printed after
+        its cell returned. Returns None when the terminal was idle.
+        """
+        with self._lock:
+            job = self._job
+            if job is None:
+                return None
+            job.budget = OutputBudget(self.max_output_bytes, job.budget.hint)
+            unseen = self.transcript.since(job.seen_until)
+            job.events = queue.SimpleQueue()
+            job.listening = True
+        if unseen:
+            job.events.put(("output", unseen))
+        self._stop(job, on_output)
+        return self._result(job, on_output)
+
+    def send_input(self, text: str) -> None:
+        """Type ``text`` into the terminal, as a learner at the keyboard would."""
+        os.write(self._master, text.encode())
+
+    def clear(self) -> None:
+        """Forget the kept transcript (what ``%terminal show`` would print)."""
+        with self._lock:
+            self.transcript.clear()
+            if self._job is not None:
+                self._job.seen_until = self.transcript.end
+
+    @property
+    def running(self) -> tuple[str, float] | None:
+        """The command running in the background and for how long, if any."""
+        job = self._job
+        return (job.command, time.monotonic() - job.started) if job else None
+
+    def status(self) -> TerminalStatus:
+        running = self.running
+        if self.exited:
+            state = "exited" if self.exit_status is not None else "closed"
+        elif running:
+            state = f"running {running[0].strip().splitlines()[0]!r} for {running[1]:.0f} s"
+        else:
+            state = "idle"
+        return TerminalStatus(
+            self.name, state, self.pid, self.cwd, self.last_status, self.virtualenv
+        )
+
+    # -- internals ------------------------------------------------------------
+
+    def _submit(self, command: str, strict: bool, input: str | None, background: bool) -> _Job:
+        if self.exited:
+            raise TerminalExited.from_status(self.name, self.exit_status)
+        with self._lock:
+            if self._job is not None:
+                busy = self._job
+                raise TerminalBusy.from_command(
+                    self.name, busy.command, time.monotonic() - busy.started
+                )
+            self._seq += 1
+            hint = f"; %terminal show {self.name} has the latest output"
+            job = _Job(self._seq, command, background, OutputBudget(self.max_output_bytes, hint))
+            self._job = job
+        with open(self._cell_path, "w") as cell:
+            cell.write(command if command.endswith("\n") else command + "\n")
+        termios.tcflush(self._slave, termios.TCIFLUSH)  # no stale type-ahead
+        mode = "strict" if strict else "all"
+        typed = f" __modwsgi_magics_run {job.seq} {mode}\n" + (input or "")
+        os.write(self._master, typed.encode())
+        return job
+
+    def _follow(
+        self,
+        job: _Job,
+        on_output: OutputCallback | None,
+        deadline: float | None,
+        *,
+        ready: Readiness | None = None,
+        exclude: frozenset[int] | set[int] = frozenset(),
+        watch_input: bool = False,
+    ) -> str:
+        """Stream ``job``'s output until it ends ("done"), is ready ("ready"),
+        waits for input ("input") or the deadline passes ("deadline")."""
+        pattern = re.compile(ready.pattern, re.MULTILINE) if ready and ready.pattern else None
+        last_output = time.monotonic()
+        while True:
+            now = time.monotonic()
+            if deadline is not None and now >= deadline:
+                return "deadline"
+            wait = POLL_INTERVAL if deadline is None else min(POLL_INTERVAL, deadline - now)
+            try:
+                kind, text = job.events.get(timeout=wait)
+            except queue.Empty:
+                kind = None
+            if kind == "done":
+                return "done"
+            if kind == "output":
+                last_output = time.monotonic()
+                shown = job.budget.feed(text)
+                if shown and on_output:
+                    on_output(shown)
+                job.recent = (job.recent + plain_text(text))[-8192:]
+                if pattern and pattern.search(job.recent):
+                    return "ready"
+                continue
+            quiet = time.monotonic() - last_output
+            if ready is not None and self._is_ready(ready, pattern, quiet, exclude):
+                return "ready"
+            waits = watch_input and quiet > INPUT_CHECK_AFTER
+            if waits and probes.waiting_for_input(self._master, self.pid, self.tty_path):
+                return "input"
+
+    def _is_ready(
+        self, ready: Readiness, pattern: re.Pattern | None, quiet: float, exclude: set[int]
+    ) -> bool:
+        if pattern:
+            return False
+        if ready.url:
+            return probes.url_answers(ready.url, timeout=POLL_INTERVAL * 5)
+        return quiet >= ready.quiet or bool(probes.listening_ports(self._watchdog.pid, exclude))
+
+    def _stop(self, job: _Job, on_output: OutputCallback | None) -> None:
+        """Stop the job's foreground process group, escalating; never the shell."""
+        for sig, grace in STOP_ESCALATION:
+            if sig is None:
+                os.write(self._master, b"\x03")
+            else:
+                try:
+                    group = os.tcgetpgrp(self._master)
+                    if group != os.getpgid(self.pid):
+                        os.killpg(group, sig)
+                except OSError:
+                    pass
+            if self._follow(job, on_output, time.monotonic() + grace) == "done":
+                return
+
+    def _result(self, job: _Job, on_output: OutputCallback | None) -> RunResult:
+        while True:  # output that arrived with the end of the command
+            try:
+                kind, text = job.events.get_nowait()
+            except queue.Empty:
+                break
+            if kind == "output":
+                shown = job.budget.feed(text)
+                if shown and on_output:
+                    on_output(shown)
+        ended = job.status is not None
+        tail = job.budget.finish() if ended or not job.background else ""
+        if tail and on_output:
+            on_output(tail)
+        return RunResult(
+            command=job.command,
+            output=job.budget.kept() if ended else "".join(job.budget.head),
+            status=job.status,
+            duration=time.monotonic() - job.started,
+            failed_line=job.failed_line,
+            omitted=job.budget.omitted,
+            exited=job.exited,
+            cwd=self.cwd,
+            virtualenv=self.virtualenv,
+        )
+
+
+def _last_line(text: str) -> str:
+    lines = text.rstrip("\n").rsplit("\n", 1)
+    return lines[-1] if lines else ""
+
+
+def _teardown(
+    lifeline: int,
+    watchdog: subprocess.Popen,
+    reader: threading.Thread,
+    fds: tuple[int, ...],
+    scratch: str,
+) -> None:
+    """Close the lifeline; the watchdog then ends every process of the terminal."""
+    os.close(lifeline)
+    try:
+        watchdog.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        watchdog.kill()
+        watchdog.wait()
+    reader.join(timeout=5)
+    watchdog.stdout.close()
+    for fd in fds:
+        os.close(fd)
+    shutil.rmtree(scratch, ignore_errors=True)
