@@ -23,24 +23,17 @@ How it works, and why:
 
 from __future__ import annotations
 
-import fcntl
 import os
 import queue
 import re
 import select
-import shutil
 import signal
-import struct
-import subprocess
-import sys
-import tempfile
 import termios
 import threading
 import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from . import probes
 from .errors import (
@@ -52,9 +45,8 @@ from .errors import (
     TerminalStartError,
 )
 from .output import OutputBudget, TailBuffer, TerminalDecoder, plain_text
-
-RCFILE = Path(__file__).with_name("terminal.bashrc")
-WATCHDOG = Path(__file__).with_name("watchdog.py")
+from .results import Readiness, RunResult, TerminalStatus
+from .shell import ShellProcess
 
 #: Quiet time after which the engine checks whether a command waits for input.
 INPUT_CHECK_AFTER = 0.3
@@ -70,59 +62,6 @@ STOP_ESCALATION: tuple[tuple[signal.Signals | None, float], ...] = (
 
 OutputCallback = Callable[[str], None]
 InputCallback = Callable[[str], str | None]
-
-
-@dataclass
-class RunResult:
-    """What one command did. ``status`` is None while a ``--bg`` command runs."""
-
-    command: str
-    output: str = ""
-    status: int | None = None
-    duration: float = 0.0
-    failed_line: int | None = None
-    omitted: int = 0
-    exited: bool = False
-    cwd: str = ""
-    virtualenv: str = ""
-
-    @property
-    def text(self) -> str:
-        """The output as plain text: no colours, progress bars at their last state."""
-        return plain_text(self.output)
-
-    @property
-    def failed_command(self) -> str:
-        lines = self.command.splitlines()
-        if self.failed_line and 0 < self.failed_line <= len(lines):
-            return lines[self.failed_line - 1]
-        return ""
-
-
-@dataclass(frozen=True)
-class Readiness:
-    """When a ``--bg`` command counts as ready: a regex, a URL, else a port or quiet."""
-
-    pattern: str | None = None
-    url: str | None = None
-    quiet: float = 2.0
-
-    def describe(self) -> str:
-        if self.pattern:
-            return f"waiting for output matching {self.pattern!r}"
-        if self.url:
-            return f"waiting for {self.url} to answer"
-        return f"waiting for a listening port or {self.quiet:g} s of quiet"
-
-
-@dataclass
-class TerminalStatus:
-    name: str
-    state: str
-    pid: int | None
-    cwd: str
-    last_status: int | None
-    virtualenv: str
 
 
 @dataclass
@@ -171,68 +110,22 @@ class Terminal:
         self._started = threading.Event()
         self._decoder = TerminalDecoder()
         self._status_buffer = b""
-        self._spawn(env, columns, rows)
+        try:
+            self._process = ShellProcess(shell, self.cwd, env, columns, rows)
+        except TerminalStartError as err:
+            raise TerminalStartError(f"terminal {name}: {err}") from None
+        self.pid = self._process.pid
+        self.tty_path = self._process.tty_path
+        self._master = self._process.master
+        self._reader = threading.Thread(
+            target=self._read_loop, name=f"terminal-{name}-reader", daemon=True
+        )
+        self._reader.start()
+        self._finalizer = weakref.finalize(self, _teardown, self._process, self._reader)
         if not self._started.wait(start_timeout) or self.exit_status is not None:
             output = self.transcript.text()
             self.close()
             raise TerminalStartError(f"terminal {name}: {shell} did not start\n{output}".strip())
-
-    # -- start and stop -------------------------------------------------------
-
-    def _spawn(self, env: dict[str, str] | None, columns: int, rows: int) -> None:
-        self._scratch = tempfile.mkdtemp(prefix="modwsgi-magics-")  # mode 0700
-        self._cell_path = os.path.join(self._scratch, "cell")
-        fifo = os.path.join(self._scratch, "status")
-        os.mkfifo(fifo, 0o600)
-        self._status_fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
-        self._status_keepalive = os.open(fifo, os.O_WRONLY)  # reads never see EOF
-        self._master, self._slave = os.openpty()
-        self.tty_path = os.ttyname(self._slave)
-        attrs = termios.tcgetattr(self._slave)
-        attrs[3] &= ~termios.ECHO  # the typed `__modwsgi_magics_run` line stays unseen
-        termios.tcsetattr(self._slave, termios.TCSANOW, attrs)
-        fcntl.ioctl(self._slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
-        os.set_blocking(self._master, False)
-        lifeline_r, self._lifeline = os.pipe()
-        shell_env = dict(os.environ if env is None else env)
-        shell_env.pop("PROMPT_COMMAND", None)
-        shell_env.update(
-            TERM="xterm-256color",
-            PAGER="cat",
-            GIT_PAGER="cat",
-            MANPAGER="cat",
-            SYSTEMD_PAGER="cat",
-            MODWSGI_MAGICS_FIFO=fifo,
-            MODWSGI_MAGICS_CELL=self._cell_path,
-        )
-        argv = [sys.executable, str(WATCHDOG), "--tty-fd", str(self._slave)]
-        argv += ["--lifeline-fd", str(lifeline_r), "--scratch", self._scratch, "--"]
-        argv += [self.shell, "--noprofile", "--rcfile", str(RCFILE), "--noediting", "-i"]
-        try:
-            self._watchdog = subprocess.Popen(
-                argv,
-                pass_fds=(self._slave, lifeline_r),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                cwd=self.cwd,
-                env=shell_env,
-                start_new_session=True,
-            )
-        finally:
-            os.close(lifeline_r)
-        first = self._watchdog.stdout.readline().decode().split(" ", 1)
-        if first[0] != "started":
-            self._watchdog.wait()
-            raise TerminalStartError(f"terminal {self.name}: {' '.join(first).strip()}")
-        self.pid = int(first[1])
-        self._reader = threading.Thread(
-            target=self._read_loop, name=f"terminal-{self.name}-reader", daemon=True
-        )
-        self._reader.start()
-        self._finalizer = weakref.finalize(
-            self, _teardown, self._lifeline, self._watchdog, self._reader,
-            (self._master, self._slave, self._status_fd, self._status_keepalive), self._scratch,
-        )  # fmt: skip
 
     def close(self) -> None:
         """End the shell and every process started from it. Safe to call twice."""
@@ -259,12 +152,14 @@ class Terminal:
     # -- the reader thread ----------------------------------------------------
 
     def _read_loop(self) -> None:
-        watchdog_fd = self._watchdog.stdout.fileno()
+        watchdog_fd = self._process.watchdog_fd
         while True:
-            ready, _, _ = select.select([self._master, self._status_fd, watchdog_fd], [], [])
+            ready, _, _ = select.select(
+                [self._master, self._process.status_fd, watchdog_fd], [], []
+            )
             if self._master in ready:
                 self._drain_pty()
-            if self._status_fd in ready:
+            if self._process.status_fd in ready:
                 self._read_status()
             if watchdog_fd in ready:
                 line = os.read(watchdog_fd, 4096).decode()
@@ -288,7 +183,7 @@ class Terminal:
     def _publish(self, text: str) -> None:
         if not text:
             return
-        text = text.replace(self._cell_path + ": ", "")  # bash's "line N:" stays
+        text = text.replace(self._process.cell_path + ": ", "")  # bash's "line N:" stays
         with self._lock:
             self.transcript.append(text)
             job = self._job
@@ -297,7 +192,7 @@ class Terminal:
 
     def _read_status(self) -> None:
         try:
-            self._status_buffer += os.read(self._status_fd, 65536)
+            self._status_buffer += os.read(self._process.status_fd, 65536)
         except BlockingIOError:
             return
         fields = self._status_buffer.split(b"\0")
@@ -376,7 +271,7 @@ class Terminal:
         self,
         command: str,
         *,
-        ready: Readiness = Readiness(),
+        ready: Readiness | None = None,
         timeout: float | None = None,
         strict: bool = True,
         input: str | None = None,
@@ -387,7 +282,8 @@ class Terminal:
         The terminal stays busy until the command ends or :meth:`interrupt`
         stops it. If it ends before it is ready, the result has its status.
         """
-        exclude = probes.descendant_pids(self._watchdog.pid)
+        ready = ready or Readiness()
+        exclude = probes.descendant_pids(self._process.watchdog.pid)
         job = self._submit(command, strict, input, background=True)
         deadline = time.monotonic() + timeout if timeout else None
         try:
@@ -468,9 +364,9 @@ class Terminal:
             hint = f"; %terminal show {self.name} has the latest output"
             job = _Job(self._seq, command, background, OutputBudget(self.max_output_bytes, hint))
             self._job = job
-        with open(self._cell_path, "w") as cell:
+        with open(self._process.cell_path, "w") as cell:
             cell.write(command if command.endswith("\n") else command + "\n")
-        termios.tcflush(self._slave, termios.TCIFLUSH)  # no stale type-ahead
+        termios.tcflush(self._process.slave, termios.TCIFLUSH)  # no stale type-ahead
         mode = "strict" if strict else "all"
         typed = f" __modwsgi_magics_run {job.seq} {mode}\n" + (input or "")
         os.write(self._master, typed.encode())
@@ -524,7 +420,9 @@ class Terminal:
             return False
         if ready.url:
             return probes.url_answers(ready.url, timeout=POLL_INTERVAL * 5)
-        return quiet >= ready.quiet or bool(probes.listening_ports(self._watchdog.pid, exclude))
+        return quiet >= ready.quiet or bool(
+            probes.listening_ports(self._process.watchdog.pid, exclude)
+        )
 
     def _stop(self, job: _Job, on_output: OutputCallback | None) -> None:
         """Stop the job's foreground process group, escalating; never the shell."""
@@ -573,22 +471,8 @@ def _last_line(text: str) -> str:
     return lines[-1] if lines else ""
 
 
-def _teardown(
-    lifeline: int,
-    watchdog: subprocess.Popen,
-    reader: threading.Thread,
-    fds: tuple[int, ...],
-    scratch: str,
-) -> None:
-    """Close the lifeline; the watchdog then ends every process of the terminal."""
-    os.close(lifeline)
-    try:
-        watchdog.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        watchdog.kill()
-        watchdog.wait()
+def _teardown(process: ShellProcess, reader: threading.Thread) -> None:
+    """Stop the watchdog (and with it every process of the terminal), then clean up."""
+    process.stop()
     reader.join(timeout=5)
-    watchdog.stdout.close()
-    for fd in fds:
-        os.close(fd)
-    shutil.rmtree(scratch, ignore_errors=True)
+    process.release()

@@ -1,0 +1,125 @@
+"""The operating-system side of a terminal: pty, status FIFO, scratch folder, watchdog.
+
+:class:`ShellProcess` owns these resources and nothing else; the command
+protocol on top of them lives in :mod:`modwsgi_magics.engine`.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+from pathlib import Path
+
+from .errors import TerminalStartError
+
+RCFILE = Path(__file__).with_name("terminal.bashrc")
+WATCHDOG = Path(__file__).with_name("watchdog.py")
+
+#: Set for every terminal: colours on, and pagers that print instead of waiting.
+TERMINAL_ENVIRONMENT = {
+    "TERM": "xterm-256color",
+    "PAGER": "cat",
+    "GIT_PAGER": "cat",
+    "MANPAGER": "cat",
+    "SYSTEMD_PAGER": "cat",
+}
+
+
+class ShellProcess:
+    """An interactive bash on a fresh pty, started by a watchdog in its own session.
+
+    ``cell_path`` is where the engine writes each command; ``status_fd`` reads
+    the records bash's PROMPT_COMMAND writes. Both live in ``scratch``, a 0700
+    folder the watchdog removes even if this process is killed.
+    """
+
+    def __init__(
+        self, shell: str, cwd: str, env: dict[str, str] | None, columns: int, rows: int
+    ) -> None:
+        self.scratch = tempfile.mkdtemp(prefix="modwsgi-magics-")  # mode 0700
+        self.cell_path = os.path.join(self.scratch, "cell")
+        self._fds: list[int] = []
+        self.watchdog: subprocess.Popen | None = None
+        try:
+            self._open_channels(columns, rows)
+            self._start_watchdog(shell, cwd, env)
+        except BaseException:
+            self.stop()
+            self.release()
+            raise
+
+    def _open_channels(self, columns: int, rows: int) -> None:
+        fifo = os.path.join(self.scratch, "status")
+        os.mkfifo(fifo, 0o600)
+        self.status_fd = self._keep(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))
+        self._keep(os.open(fifo, os.O_WRONLY))  # so that reads never see EOF
+        self.master, self.slave = (self._keep(fd) for fd in os.openpty())
+        self.tty_path = os.ttyname(self.slave)
+        attrs = termios.tcgetattr(self.slave)
+        attrs[3] &= ~termios.ECHO  # the line the engine types stays unseen
+        termios.tcsetattr(self.slave, termios.TCSANOW, attrs)
+        fcntl.ioctl(self.slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+        os.set_blocking(self.master, False)
+
+    def _start_watchdog(self, shell: str, cwd: str, env: dict[str, str] | None) -> None:
+        lifeline_r, lifeline_w = os.pipe()
+        self._lifeline = self._keep(lifeline_w)
+        shell_env = dict(os.environ if env is None else env)
+        shell_env.pop("PROMPT_COMMAND", None)
+        shell_env.update(TERMINAL_ENVIRONMENT)
+        shell_env["MODWSGI_MAGICS_FIFO"] = os.path.join(self.scratch, "status")
+        shell_env["MODWSGI_MAGICS_CELL"] = self.cell_path
+        argv = [sys.executable, str(WATCHDOG), "--tty-fd", str(self.slave)]
+        argv += ["--lifeline-fd", str(lifeline_r), "--scratch", self.scratch, "--"]
+        argv += [shell, "--noprofile", "--rcfile", str(RCFILE), "--noediting", "-i"]
+        try:
+            self.watchdog = subprocess.Popen(
+                argv,
+                pass_fds=(self.slave, lifeline_r),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                cwd=cwd,
+                env=shell_env,
+                start_new_session=True,
+            )
+        finally:
+            os.close(lifeline_r)
+        word, _, rest = self.watchdog.stdout.readline().decode().strip().partition(" ")
+        if word != "started":
+            raise TerminalStartError(f"{shell} did not start: {rest or 'the watchdog died'}")
+        self.pid = int(rest)
+
+    def _keep(self, fd: int) -> int:
+        self._fds.append(fd)
+        return fd
+
+    @property
+    def watchdog_fd(self) -> int:
+        return self.watchdog.stdout.fileno()
+
+    def stop(self, timeout: float = 20.0) -> None:
+        """Close the lifeline; the watchdog ends every process of the terminal, then itself."""
+        if self._fds and getattr(self, "_lifeline", None) in self._fds:
+            self._fds.remove(self._lifeline)
+            os.close(self._lifeline)
+        if self.watchdog is None:
+            return
+        try:
+            self.watchdog.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.watchdog.kill()
+            self.watchdog.wait()
+
+    def release(self) -> None:
+        """Close the file descriptors and remove the scratch folder."""
+        if self.watchdog is not None:
+            self.watchdog.stdout.close()
+        while self._fds:
+            os.close(self._fds.pop())
+        shutil.rmtree(self.scratch, ignore_errors=True)
