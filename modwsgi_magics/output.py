@@ -18,7 +18,7 @@ _CONTROL = re.compile(
     | \x1b\] [^\x07\x1b]* (?: \x07 | \x1b\\ )        # OSC: window title, links
     | \x1b [PX^_] .*? \x1b\\                         # DCS, SOS, PM, APC strings
     | \x1b [ -/]* [0-~]                              # two-byte escapes, charsets
-    | [\x00-\x08\x0b\x0c\x0e-\x1a\x1c-\x1f\x7f]      # C0 controls, DEL
+    | [\x00-\x08\x0b\x0c\x0e-\x1f\x7f]              # C0 controls, a stray ESC, DEL
     """,
     re.VERBOSE | re.DOTALL,
 )
