@@ -342,7 +342,9 @@ class Terminal:
         if self.exited:
             state = "exited" if self.exit_status is not None else "closed"
         elif running:
-            state = f"running {running[0].strip().splitlines()[0]!r} for {running[1]:.0f} s"
+            first = running[0].strip().splitlines()[0]
+            first = first if len(first) <= 40 else first[:37] + "..."
+            state = f"running {first!r} for {running[1]:.0f} s"
         else:
             state = "idle"
         return TerminalStatus(
