@@ -1,0 +1,151 @@
+"""The magics inside real kernels: interrupts, stdin, kill, shutdown, restart, nbclient."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import nbformat
+import psutil
+import pytest
+from conftest import tagged_processes, wait_until
+from jupyter_client.manager import start_new_kernel
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+
+@pytest.fixture
+def kernel(tmp_path):
+    manager, client = start_new_kernel(kernel_name="python3", cwd=str(tmp_path))
+    try:
+        run(client, "%load_ext modwsgi_magics")
+        yield manager, client
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=False)
+
+
+def run(client, code: str, *, timeout: float = 60, stdin_hook=None) -> tuple[dict, str]:
+    """Execute ``code``; return the reply content and the text the cell showed."""
+    shown = []
+
+    def collect(msg: dict) -> None:
+        content = msg["content"]
+        if msg["msg_type"] == "stream":
+            shown.append(content["text"])
+        elif msg["msg_type"] == "error":
+            shown.append("\n".join(content["traceback"]))
+
+    reply = client.execute_interactive(
+        code, timeout=timeout, output_hook=collect,
+        allow_stdin=stdin_hook is not None, stdin_hook=stdin_hook,
+    )  # fmt: skip
+    return reply["content"], "".join(shown)
+
+
+def sleepers(tag: str) -> list[psutil.Process]:
+    return [p for p in tagged_processes(tag) if p.name() == "sleep"]
+
+
+def test_when_a_cell_echoes_then_the_output_streams_into_the_cell(kernel):
+    _, client = kernel
+    reply, shown = run(client, "%%execute1\necho hi")
+    assert reply["status"] == "ok" and shown == "hi\n"
+
+
+def test_when_the_kernel_is_interrupted_then_the_command_stops_and_state_stays(
+    kernel, no_leftover_processes
+):
+    manager, client = kernel
+    run(client, "%%execute1\nSTATE=kept; cd /")
+    msg_id = client.execute("%%execute1\nsleep 300")
+    wait_until(lambda: sleepers(no_leftover_processes))
+    manager.interrupt_kernel()
+    reply = client.get_shell_msg(timeout=30)
+    assert reply["parent_header"]["msg_id"] == msg_id
+    assert reply["content"]["status"] == "error"
+    assert reply["content"]["ename"] == "CommandInterrupted"
+    wait_until(lambda: not sleepers(no_leftover_processes))
+    reply, shown = run(client, "%%execute1\necho $STATE $PWD")
+    assert shown == "kept /\n"
+
+
+def test_when_the_frontend_allows_stdin_then_the_learner_is_asked(kernel):
+    _, client = kernel
+    prompts = []
+
+    def answer(msg: dict) -> None:
+        prompts.append(msg["content"]["prompt"])
+        client.input("Ada")
+
+    reply, shown = run(client, "%%execute2\nread -p 'Name? ' n; echo hello $n", stdin_hook=answer)
+    assert reply["status"] == "ok" and len(prompts) == 1
+    assert shown.endswith("hello Ada\n")
+
+
+def test_when_no_stdin_is_allowed_then_the_cell_fails_saying_it_waits_for_input(kernel):
+    _, client = kernel
+    reply, shown = run(client, "%%execute1\nread -p 'Continue? [y/N] ' a")
+    assert reply["status"] == "error" and reply["ename"] == "InputRequired"
+    assert "waits for keyboard input at 'Continue? [y/N]'" in shown
+
+
+def test_when_the_kernel_is_killed_then_no_process_of_its_terminals_survives(
+    tmp_path, no_leftover_processes
+):
+    manager, client = start_new_kernel(kernel_name="python3", cwd=str(tmp_path))
+    try:
+        run(client, "%load_ext modwsgi_magics")
+        run(client, "%%execute1\nnohup sleep 401 >/dev/null 2>&1 &\nsetsid sleep 402 &")
+        run(client, "%%execute2 --bg\n(setsid sleep 403 &); sleep 404")
+        wait_until(lambda: len(sleepers(no_leftover_processes)) == 4)
+        os.kill(manager.provisioner.pid, signal.SIGKILL)
+        wait_until(lambda: not manager.is_alive())
+        wait_until(lambda: not tagged_processes(no_leftover_processes), timeout=20)
+    finally:
+        client.stop_channels()
+        manager.cleanup_resources()
+
+
+def test_when_the_kernel_restarts_or_shuts_down_then_its_servers_are_gone(
+    kernel, no_leftover_processes
+):
+    manager, client = kernel
+    run(client, "%%execute1 --bg --wait-for ready\necho ready; setsid sleep 405 & sleep 406")
+    wait_until(lambda: len(sleepers(no_leftover_processes)) == 2)
+    manager.restart_kernel(now=False)
+    client.wait_for_ready(timeout=60)
+    wait_until(lambda: not sleepers(no_leftover_processes), timeout=20)
+
+
+def notebook(*sources: str) -> nbformat.NotebookNode:
+    cells = [nbformat.v4.new_code_cell(source) for source in sources]
+    return nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell("%load_ext modwsgi_magics"), *cells]
+    )
+
+
+def test_when_nbclient_runs_a_failing_cell_then_it_reports_the_short_error(tmp_path):
+    book = notebook("%%execute1\necho one\nfalse\necho never")
+    with pytest.raises(CellExecutionError) as failure:
+        NotebookClient(book, timeout=60, resources={"metadata": {"path": str(tmp_path)}}).execute()
+    message = str(failure.value)
+    assert (
+        "CommandFailed" in message and "terminal 1: line 2: `false` exited with status 1" in message
+    )
+    assert "Traceback" not in message
+
+
+def test_when_two_million_lines_stream_then_the_notebook_keeps_the_cap(tmp_path):
+    book = notebook(
+        "%config TerminalMagics.max_output_bytes = 200000",
+        "%%execute1\nseq 2000000",
+        "%%execute1\nhead -c 200000 /dev/urandom; echo; echo binary-done",
+    )
+    NotebookClient(book, timeout=120, resources={"metadata": {"path": str(tmp_path)}}).execute()
+    text = "".join(output.get("text", "") for output in book.cells[2].outputs)
+    assert len(text) < 200_000 + 200
+    assert text.startswith("1\n2\n") and text.endswith("1999999\n2000000\n")
+    assert "lines (" in text and "characters) left out" in text
+    binary = "".join(output.get("text", "") for output in book.cells[3].outputs)
+    assert binary.endswith("binary-done\n")
