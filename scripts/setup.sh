@@ -1,0 +1,61 @@
+# Shared set-up for scripts/test.sh and scripts/workshop.sh (sourced, not run).
+#
+# 1. The system packages a learner's machine needs to build and run mod_wsgi:
+#    installed with apt-get when we are root, else named with the exact command.
+# 2. A virtualenv with this project and the extras asked for ($1).
+#    As root it lives in /opt/modwsgi-magics, readable by the unprivileged
+#    `learner` account that runs the workshop (Apache refuses to serve as root).
+
+set -euo pipefail
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+DEBIAN_PACKAGES=(apache2 apache2-dev python3 python3-venv python3-dev gcc curl tree procps)
+
+missing_tools() {
+    local tool
+    for tool in apxs apachectl curl tree gcc ps; do
+        command -v "$tool" >/dev/null 2>&1 || echo "$tool"
+    done
+    /usr/bin/python3 -c 'import ensurepip' >/dev/null 2>&1 || echo python3-venv
+    compgen -G '/usr/include/python3*/Python.h' >/dev/null || echo python3-dev
+}
+
+install_system_packages() {
+    local missing
+    missing=$(missing_tools | tr '\n' ' ')
+    [[ -z $missing ]] && return 0
+    if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+        echo "setup: installing ${DEBIAN_PACKAGES[*]} (missing: $missing)"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq --no-install-recommends "${DEBIAN_PACKAGES[@]}" >/dev/null
+    else
+        echo "setup: missing $missing. mod_wsgi needs Apache's apxs and headers to build. Install with:" >&2
+        echo "    sudo apt-get install -y ${DEBIAN_PACKAGES[*]}" >&2
+        exit 1
+    fi
+}
+
+make_venv() {
+    local extras=$1
+    if [[ $(id -u) -eq 0 ]]; then
+        VENV=${MODWSGI_MAGICS_VENV:-/opt/modwsgi-magics}
+    else
+        VENV=${MODWSGI_MAGICS_VENV:-$REPO/.venv}
+    fi
+    [[ -x $VENV/bin/python ]] || /usr/bin/python3 -m venv "$VENV"
+    "$VENV/bin/python" -m pip install -q --upgrade pip
+    # Root installs a copy (the learner account cannot read /root); others edit in place.
+    if [[ $(id -u) -eq 0 ]]; then
+        "$VENV/bin/python" -m pip install -q --force-reinstall --no-deps "$REPO"
+        "$VENV/bin/python" -m pip install -q "$REPO[$extras]"
+        chmod -R a+rX "$VENV"
+    else
+        "$VENV/bin/python" -m pip install -q -e "$REPO[$extras]"
+    fi
+    export MODWSGI_MAGICS_VENV=$VENV
+}
+
+ensure_learner() {
+    [[ $(id -u) -eq 0 ]] || return 0
+    id learner >/dev/null 2>&1 || useradd --create-home --shell /bin/bash learner
+}
