@@ -50,6 +50,8 @@ from .shell import ShellProcess
 
 #: Quiet time after which the engine checks whether a command waits for input.
 INPUT_CHECK_AFTER = 0.3
+#: Latest output kept raw per job, for --wait-for patterns and input prompts.
+RECENT_CHARS = 8192
 #: How often background readiness and input checks run while a command is quiet.
 POLL_INTERVAL = 0.1
 #: Stopping a foreground job: Ctrl-C as a learner would, then signals to its
@@ -258,10 +260,11 @@ class Terminal:
                 if outcome == "deadline":
                     self._stop(job, on_output)
                     raise CommandTimeout.from_command(self.name, command, timeout)
-                answer = on_input(_last_line(job.recent)) if on_input else None
+                prompt = _last_line(plain_text(job.recent))
+                answer = on_input(prompt) if on_input else None
                 if answer is None:
                     self._stop(job, on_output)
-                    raise InputRequired.from_prompt(self.name, command, _last_line(job.recent))
+                    raise InputRequired.from_prompt(self.name, command, prompt)
                 self.send_input(answer)
         except KeyboardInterrupt:
             self._stop(job, on_output)
@@ -404,8 +407,8 @@ class Terminal:
                 shown = job.budget.feed(text)
                 if shown and on_output:
                     on_output(shown)
-                job.recent = (job.recent + plain_text(text))[-8192:]
-                if pattern and pattern.search(job.recent):
+                job.recent = (job.recent + text)[-RECENT_CHARS:]
+                if pattern and pattern.search(plain_text(job.recent)):
                     return "ready"
                 continue
             quiet = time.monotonic() - last_output
