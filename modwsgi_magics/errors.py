@@ -1,12 +1,17 @@
-"""Errors a cell can end with: short, named, and free of Python tracebacks.
+"""Errors, short and named: what a cell can end with, and what the tools refuse.
 
 IPython shows an exception through its ``_render_traceback_`` when it has one,
 and nbclient reports it as the cell's error, so a failed workshop step reads
 as a few lines naming the terminal, the line and the exit status.
+
+The command-line tools (``modwsgi-magics run`` / ``convert``) raise
+:class:`ToolError`s: requests they cannot carry out. The CLI prints the message,
+which says what was wrong and what to do, and exits with status 2.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -17,6 +22,9 @@ _RED, _RESET = "\x1b[31m", "\x1b[0m"
 
 class TerminalError(Exception):
     """Base class: rendered in a cell as ``Name: message``, nothing more."""
+
+    def __reduce__(self) -> tuple[type, tuple[str]]:
+        return (type(self), (str(self),))
 
     def _render_traceback_(self) -> list[str]:
         first, *rest = str(self).splitlines() or [""]
@@ -36,7 +44,7 @@ class CommandFailed(TerminalError, RuntimeError):
         where = f"line {result.failed_line}: " if result.failed_line else ""
         failing = result.failed_command or result.command
         text = f"terminal {terminal}: {where}{_quote(failing)} exited with status {result.status}"
-        if result.failed_line and result.command.count("\n") > result.failed_line - 1:
+        if result.failed_line and result.failed_line < len(result.command.rstrip().splitlines()):
             text += "\nthe lines after it were not run; --allow-error runs them all"
         return cls(text)
 
@@ -137,3 +145,62 @@ class ExpectationFailed(TerminalError, AssertionError):
 
 class UsageError(TerminalError, ValueError):
     """A magic was called with options that make no sense together."""
+
+
+# -- the command-line tools ---------------------------------------------------
+
+
+class ToolError(Exception):
+    """Base class: the message is shown as it is, without a traceback."""
+
+
+class NotebookNotFound(ToolError, FileNotFoundError):
+    """A PATH given to ``run`` is missing or holds no notebook."""
+
+    @classmethod
+    def missing(cls, path: Path) -> NotebookNotFound:
+        return cls(f"{path}: no such file or folder")
+
+    @classmethod
+    def empty(cls, path: Path) -> NotebookNotFound:
+        return cls(f"{path}: no notebooks (*.ipynb) in this folder")
+
+
+class NotebookUnreadable(ToolError, ValueError):
+    """A file given to ``run`` is not a notebook nbformat can read."""
+
+    @classmethod
+    def from_error(cls, path: Path, error: Exception) -> NotebookUnreadable:
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        return cls(f"{path}: not a readable notebook ({first})")
+
+
+class WorkshopError(ToolError, ValueError):
+    """A workshop page or folder that ``convert`` cannot read."""
+
+    @classmethod
+    def missing(cls, path: Path) -> WorkshopError:
+        return cls(f"{path}: no such file or folder")
+
+    @classmethod
+    def no_pages(cls, folder: Path) -> WorkshopError:
+        return cls(f"{folder}: no Markdown pages (*.md) found; AsciiDoc pages are not supported")
+
+    @classmethod
+    def unlisted(cls, config: Path, name: str, content: Path) -> WorkshopError:
+        return cls(f"{config} lists {name!r}, but {content} has no {name}.md")
+
+    @classmethod
+    def bad_config(cls, config: Path, problem: str) -> WorkshopError:
+        return cls(f"{config}: {problem}")
+
+    @classmethod
+    def bad_front_matter(cls, page: str, problem: str) -> WorkshopError:
+        return cls(f"{page}: the YAML front matter does not parse ({problem})")
+
+    @classmethod
+    def clash(cls, target: Path, first: str, second: str) -> WorkshopError:
+        return cls(
+            f"{first} and {second} would both be written to {target}; convert them "
+            "separately, or join them into one notebook with -o FILE.ipynb"
+        )

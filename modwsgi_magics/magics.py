@@ -252,16 +252,18 @@ class ExecuteMagics(Magics):
         %terminal interrupt N|all       Ctrl-C what runs there
         %terminal restart N|all         a fresh shell (everything started there ends)
         %terminal input N TEXT          type TEXT (with \\n escapes) into terminal N
+        %terminal clear N|all           forget the kept output of terminal N
         """
-        action, _, rest = line.strip().partition(" ")
+        action, _, rest = line.lstrip().partition(" ")
         handler = {
             "": self._status, "status": self._status, "show": self._show,
             "interrupt": self._interrupt_all, "restart": self._restart, "input": self._input,
+            "clear": self._clear,
         }.get(action)  # fmt: skip
         if handler is None:
             raise UsageError(f"%terminal {action}: unknown; use status, show, interrupt, "
-                             "restart or input")  # fmt: skip
-        handler(rest.strip())
+                             "restart, input or clear")  # fmt: skip
+        handler(rest if action == "input" else rest.strip())  # TEXT keeps its spaces
 
     def _names(self, word: str) -> tuple[str, ...]:
         if word == "all":
@@ -312,8 +314,13 @@ class ExecuteMagics(Magics):
             self.terminal_named(name)
             print(f"terminal {name}: a fresh shell in {self.terminals[name].cwd}")
 
+    def _clear(self, rest: str) -> None:
+        for name in self._names(rest):
+            if name in self.terminals:
+                self.terminals[name].clear()
+
     def _input(self, rest: str) -> None:
-        name, _, text = rest.partition(" ")
+        name, _, text = rest.lstrip().partition(" ")
         (name,) = self._names(name)
         if not text:
             raise UsageError("usage: %terminal input N TEXT")

@@ -221,3 +221,21 @@ def test_when_options_are_wrong_then_a_usage_error_says_why(ip, magic, line, cel
 def test_when_terminal_is_misused_then_a_usage_error_says_why(ip, line):
     with pytest.raises(UsageError):
         ip.run_line_magic("terminal", line)
+
+
+def test_when_a_one_line_cell_fails_then_no_hint_about_later_lines(fresh, capsys):
+    with pytest.raises(CommandFailed) as failure:
+        fresh.run_cell_magic("execute1", "", "false\n")
+    assert str(failure.value) == "terminal 1: line 1: `false` exited with status 1"
+
+
+def test_when_terminal_input_has_spaces_and_clear_is_asked_then_both_are_kept(fresh, capsys):
+    fresh.run_cell_magic("execute1", "--bg --wait-for go", 'echo go; IFS= read -r a; echo "[$a]"')
+    terminal = fresh.magics_manager.registry["ExecuteMagics"].terminals["1"]
+    fresh.run_line_magic("terminal", r"input 1  two  spaces \n")
+    wait_until(lambda: terminal.running is None)
+    assert terminal.transcript.text().endswith("[ two  spaces ]\n")
+    fresh.run_line_magic("terminal", "clear all")
+    capsys.readouterr()
+    fresh.run_line_magic("terminal", "show 1")
+    assert capsys.readouterr().out == "(terminal 1 has no output yet)\n"

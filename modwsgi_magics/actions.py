@@ -1,0 +1,227 @@
+"""Educates clickable actions: what one fenced block of a workshop page asks for.
+
+A workshop page marks its clickable commands as fenced code blocks whose info
+string names the action. Two generations exist and both are read here:
+
+* legacy fences, whose body is the command itself::
+
+      ```execute-2
+      curl http://localhost:8000/
+      ```
+
+  ``execute`` / ``execute-1`` (terminal 1), ``execute-2``, ``execute-all``; a
+  body of ``<ctrl-c>`` or ``<ctrl+c>`` interrupts that terminal. ``copy`` and
+  ``copy-and-edit`` only copy text.
+
+* namespaced actions, whose body is YAML::
+
+      ```terminal:input
+      text: y
+      session: 2
+      ```
+
+:func:`classify` turns one fence into one step (a dataclass below); the
+converter then links steps across a workshop (servers, prompts) and renders
+them as notebook cells. Anything without a notebook meaning becomes a
+:class:`Note`, so no action of the page is ever dropped silently.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import yaml
+
+TERMINALS = ("1", "2")
+
+_CTRL_C = re.compile(r"\s*<ctrl[-+]c>\s*", re.IGNORECASE)
+#: The legacy family: ``execute``, ``execute-1``, ``execute-all``, ``execute-3`` ...
+_LEGACY_EXECUTE = re.compile(r"execute(?:-(?P<session>[\w-]+))?")
+#: Info strings that are actions even without a ``namespace:`` prefix.
+_LEGACY_COPY = {"copy", "copy-and-edit"}
+
+
+@dataclass
+class Markdown:
+    """Prose, or a code block that only shows text (``copy``, expected output)."""
+
+    text: str
+
+
+@dataclass
+class Command:
+    """Shell text to run in ``terminals``; rendered as ``%%<magic> [options]``."""
+
+    terminals: tuple[str, ...]
+    command: str
+    magic: str
+    line: int = 0
+    clear: bool = False
+    background: bool = False
+    input: str | None = None
+
+
+@dataclass
+class Interrupt:
+    """Ctrl-C in ``terminals``; rendered as a ``<ctrl-c>`` cell of ``magic``."""
+
+    terminals: tuple[str, ...]
+    magic: str
+    line: int = 0
+
+
+@dataclass
+class Input:
+    """Text typed into a terminal (``terminal:input``), newline included if ``endl``."""
+
+    terminal: str
+    text: str
+    line: int = 0
+
+
+@dataclass
+class Clear:
+    """``terminal:clear``: forget a terminal's transcript before its next command."""
+
+    terminals: tuple[str, ...]
+    line: int = 0
+
+
+@dataclass
+class Note:
+    """An action the notebook cannot perform, kept visible with the reason."""
+
+    action: str
+    body: str
+    reason: str
+    line: int = 0
+
+
+Step = Markdown | Command | Interrupt | Input | Clear | Note
+
+
+def classify(info: str, body: str, line: int = 0) -> Step | None:
+    """The step a fence with this info string and body stands for.
+
+    Returns None for a fence that is plain Markdown (no info string, or a
+    language name such as ``bash``): it stays in the prose as it is.
+
+    ``classify("execute-2", "ls\\n")`` is ``Command(("2",), "ls", "execute-2")``;
+    ``classify("python", "print(1)\\n")`` is None.
+    """
+    words = info.split()
+    name = words[0] if words else ""
+    if name in _LEGACY_COPY:
+        return Markdown(fence(body.strip("\n")))
+    legacy = _LEGACY_EXECUTE.fullmatch(name)
+    if legacy:
+        return _legacy_execute(name, legacy.group("session"), body, line)
+    if ":" not in name:
+        return None
+    handler = _YAML_ACTIONS.get(name)
+    if handler is None:
+        return Note(name, body, "it has no notebook equivalent", line)
+    try:
+        fields = yaml.safe_load(body) if body.strip() else {}
+    except yaml.YAMLError as err:
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        return Note(name, body, f"its YAML does not parse ({problem})", line)
+    if not isinstance(fields, dict):
+        return Note(name, body, "its body is not a YAML mapping of properties", line)
+    try:
+        return handler(name, fields, line)
+    except _Unusable as why:
+        return Note(name, body, str(why), line)
+
+
+def fence(text: str, info: str = "") -> str:
+    """A fenced code block holding ``text``, fenced longer than any run inside it."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    marks = "`" * max(3, longest + 1)
+    return f"{marks}{info}\n{text}\n{marks}"
+
+
+class _Unusable(ValueError):
+    """Why a namespaced action cannot become a step (it becomes a Note)."""
+
+
+def _legacy_execute(name: str, session: str | None, body: str, line: int) -> Step:
+    if session is None:
+        terminals = TERMINALS[:1]
+    elif session == "all":
+        terminals = TERMINALS
+    elif session in TERMINALS:
+        terminals = (session,)
+    else:
+        return Note(name, body, _no_terminal(session), line)
+    if _CTRL_C.fullmatch(body):
+        return Interrupt(terminals, name, line)
+    command = body.strip("\n")
+    if not command.strip():
+        return Note(name, body, "it has no command", line)
+    return Command(terminals, command, name, line)
+
+
+def _no_terminal(session: object) -> str:
+    return f"terminal session {session!r} does not exist here: the notebook has terminals 1 and 2"
+
+
+def _session(fields: dict) -> str:
+    session = str(fields.get("session", "1")).strip()
+    if session not in TERMINALS:
+        raise _Unusable(_no_terminal(session))
+    return session
+
+
+def _magic(terminals: tuple[str, ...]) -> str:
+    return "execute-all" if terminals == TERMINALS else f"execute-{terminals[0]}"
+
+
+def _command(fields: dict) -> str:
+    command = fields.get("command")
+    if command is None or not str(command).strip():
+        raise _Unusable("it has no `command` property")
+    return str(command).strip("\n")
+
+
+def _execute(name: str, fields: dict, line: int) -> Command:
+    terminals = TERMINALS if name.endswith("-all") else (_session(fields),)
+    clear = fields.get("clear") is True
+    return Command(terminals, _command(fields), _magic(terminals), line, clear=clear)
+
+
+def _interrupt(name: str, fields: dict, line: int) -> Interrupt:
+    terminals = TERMINALS if name.endswith("-all") else (_session(fields),)
+    return Interrupt(terminals, _magic(terminals), line)
+
+
+def _input(name: str, fields: dict, line: int) -> Input:
+    if fields.get("text") is None:
+        raise _Unusable("it has no `text` property")
+    text = str(fields["text"])
+    return Input(_session(fields), text + "\n" if fields.get("endl", True) else text, line)
+
+
+def _clear(name: str, fields: dict, line: int) -> Clear:
+    return Clear(TERMINALS if name.endswith("-all") else (_session(fields),), line)
+
+
+def _copy(name: str, fields: dict, line: int) -> Markdown:
+    if fields.get("text") is None:
+        raise _Unusable("it has no `text` property")
+    return Markdown(fence(str(fields["text"]).strip("\n")))
+
+
+#: Namespaced actions with a notebook meaning; every other one becomes a Note.
+_YAML_ACTIONS = {
+    "terminal:execute": _execute,
+    "terminal:execute-all": _execute,
+    "terminal:interrupt": _interrupt,
+    "terminal:interrupt-all": _interrupt,
+    "terminal:input": _input,
+    "terminal:clear": _clear,
+    "terminal:clear-all": _clear,
+    "workshop:copy": _copy,
+    "workshop:copy-and-edit": _copy,
+}

@@ -1,0 +1,168 @@
+"""``modwsgi-magics``: run notebooks headlessly, convert Educates workshops.
+
+Thin by design: argparse in, :mod:`runner` / :mod:`convert` do the work, and
+this module only formats what they return. Exit status: 0 all is well, 1 a
+notebook failed, 2 the request itself could not be carried out (a missing
+path, a bad workshop), 130 interrupted; every non-zero exit says why on the
+last line it prints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import nbformat
+
+from . import convert as converter
+from .errors import ToolError, WorkshopError
+from .junit import write_junit
+from .runner import CellResult, NotebookResult, Progress, RunOptions, find_notebooks, run_notebooks
+from .workshop import PageFile, find_pages, notebook_names
+
+DEFAULT_TIMEOUT = 600.0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="modwsgi-magics",
+        description="Run notebooks that use the modwsgi_magics terminals; convert Educates "
+        "workshop Markdown into such notebooks.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    run = commands.add_parser(
+        "run",
+        help="execute notebooks headlessly and report each cell",
+        description="Execute notebooks (files, or folders searched for *.ipynb) in order, each "
+        "in a fresh kernel. Exit status 1 if any notebook fails.",
+    )
+    run.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    run.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"bound on each cell (default {DEFAULT_TIMEOUT:g}; 0 for none)",
+    )
+    run.add_argument("--kernel", metavar="NAME", help="kernel to use (default: the notebook's)")
+    run.add_argument(
+        "--output-dir", type=Path, metavar="DIR", help="write the executed notebooks here"
+    )
+    run.add_argument("--junit", type=Path, metavar="FILE", help="write a JUnit XML report")
+    run.set_defaults(handler=run_command)
+    conv = commands.add_parser(
+        "convert",
+        help="turn Educates workshop Markdown into notebooks",
+        description="Convert workshop pages (Markdown files, or workshop folders in the "
+        "workshop's own order) into notebooks. With -o FILE.ipynb the pages are joined into "
+        "one notebook; with -o DIR each page becomes DIR/PAGE.ipynb.",
+    )
+    conv.add_argument("sources", nargs="+", type=Path, metavar="SRC")
+    conv.add_argument(
+        "-o", "--output", type=Path, required=True, metavar="OUT", help="FILE.ipynb or DIR"
+    )
+    conv.set_defaults(handler=convert_command)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except ToolError as err:
+        _say(f"modwsgi-magics {args.command}: {err}", error=True)
+        return 2
+    except KeyboardInterrupt:
+        _say(f"modwsgi-magics {args.command}: interrupted", error=True)
+        return 130
+
+
+# -- run ----------------------------------------------------------------------
+
+
+class ConsoleProgress(Progress):
+    """A line per cell and per notebook, flushed at once for CI logs."""
+
+    def cell_finished(self, position: int, total: int, path: Path, cell: CellResult) -> None:
+        state = "ok" if cell.ok else "FAILED"
+        _say(
+            f"[{position}/{total}] {path}  cell {cell.number}/{cell.total} {cell.summary} "
+            f"... {state} {cell.duration:.1f}s"
+        )
+
+    def notebook_finished(self, position: int, total: int, result: NotebookResult) -> None:
+        state = "ok" if result.ok else "FAILED"
+        _say(f"[{position}/{total}] {result.path} ... {state} {result.duration:.1f}s")
+        if not result.ok:
+            _say(_indent(result.detail))
+
+
+def run_command(args: argparse.Namespace) -> int:
+    targets = find_notebooks(args.paths, exclude=args.output_dir)
+    options = RunOptions(
+        timeout=args.timeout or None, kernel_name=args.kernel, output_dir=args.output_dir
+    )
+    report = run_notebooks(targets, options, ConsoleProgress())
+    if args.junit:
+        write_junit(report, args.junit)
+    if report.ok:
+        _say(f"{len(report.notebooks)} notebook(s) passed in {report.duration:.1f}s")
+        return 0
+    _say("")
+    for result in report.failed:
+        _say(f"FAILED {result.path}: {result.error}")
+    names = ", ".join(str(result.path) for result in report.failed)
+    if report.interrupted:
+        left = len(targets) - len(report.notebooks)
+        _say(f"interrupted (Ctrl-C) after {report.duration:.1f}s: {names}; {left} not run")
+        return 130
+    _say(
+        f"{len(report.failed)} of {len(report.notebooks)} notebook(s) failed "
+        f"in {report.duration:.1f}s: {names}"
+    )
+    return 1
+
+
+# -- convert ------------------------------------------------------------------
+
+
+def convert_command(args: argparse.Namespace) -> int:
+    files = find_pages(args.sources)
+    pages = [
+        converter.read_page(file.path.read_text(encoding="utf-8"), str(file.path)) for file in files
+    ]
+    join = args.output.suffix == ".ipynb"
+    notebooks = converter.convert(pages, join=join)
+    if join:
+        targets = [args.output]
+    else:
+        targets = [args.output / f"{name}.ipynb" for name in notebook_names(files)]
+        _check_clashes(targets, files)
+    for target, notebook in zip(targets, notebooks, strict=True):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(notebook, target)
+        code = sum(cell.cell_type == "code" for cell in notebook.cells)
+        _say(f"wrote {target} ({len(notebook.cells)} cells, {code} code)")
+    for note in converter.notes(pages):
+        _say(f"note: {note}", error=True)
+    return 0
+
+
+def _check_clashes(targets: list[Path], files: list[PageFile]) -> None:
+    seen: dict[Path, str] = {}
+    for target, file in zip(targets, files, strict=True):
+        if target in seen:
+            raise WorkshopError.clash(target, seen[target], str(file.path))
+        seen[target] = str(file.path)
+
+
+# -- helpers ------------------------------------------------------------------
+
+
+def _say(text: str, error: bool = False) -> None:
+    print(text, file=sys.stderr if error else sys.stdout, flush=True)
+
+
+def _indent(text: str) -> str:
+    return "\n".join("    " + line for line in text.splitlines())

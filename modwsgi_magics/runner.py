@@ -1,0 +1,378 @@
+"""The runner: execute notebooks headlessly with nbclient, cell by cell.
+
+It returns dataclasses and reports progress through a :class:`Progress`
+object; it prints nothing and knows no argparse (``cli.py`` formats). Each
+notebook gets a fresh kernel started in the notebook's folder, so its
+terminals start there too; when the kernel shuts down, its watchdogs end every
+process the notebook's terminals started. A notebook stops at its first
+failing cell, as nbclient (and so nbmake and ``jupyter execute``) does; a cell
+tagged ``raises-exception`` may fail.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import math
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from jupyter_client.kernelspec import NoSuchKernel
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+from .errors import NotebookNotFound, NotebookUnreadable
+from .output import plain_text
+
+CellCallback = Callable[["CellResult"], None]
+
+#: Lines of a failed cell's output kept in its report.
+OUTPUT_TAIL_LINES = 10
+
+
+@dataclass
+class RunOptions:
+    """How to run: per-cell ``timeout`` (None: no bound), kernel, where copies go."""
+
+    timeout: float | None = None
+    kernel_name: str | None = None
+    output_dir: Path | None = None
+    startup_timeout: float = 60.0
+
+
+@dataclass(frozen=True)
+class NotebookTarget:
+    """A notebook to run, and its name under ``RunOptions.output_dir``."""
+
+    path: Path
+    output_name: str
+
+
+@dataclass
+class CellError:
+    """Why a cell failed: the error's name and value, and the cell's last output."""
+
+    ename: str
+    evalue: str
+    traceback: str = ""
+    output: str = ""
+
+    @property
+    def text(self) -> str:
+        """``Name: value``, or the end of the traceback when the value is empty."""
+        if self.evalue.strip():
+            return f"{self.ename}: {plain_text(self.evalue).strip()}"
+        tail = plain_text(self.traceback).strip().splitlines()[-5:]
+        return "\n".join(tail) or self.ename
+
+
+@dataclass
+class CellResult:
+    """One executed code cell. ``number`` counts the notebook's code cells from 1;
+    ``index`` is its position among all cells (as nbclient and nbmake count)."""
+
+    index: int
+    number: int
+    total: int
+    source: str
+    duration: float
+    error: CellError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def summary(self) -> str:
+        """The first source line; for a cell magic, with the first body line."""
+        lines = [line.strip() for line in self.source.splitlines() if line.strip()]
+        if not lines:
+            return ""
+        text = lines[0]
+        if text.startswith("%%") and len(lines) > 1:
+            text += " | " + lines[1]
+        return text if len(text) <= 72 else text[:69] + "..."
+
+
+@dataclass
+class NotebookResult:
+    """One notebook: its cells, and what stopped it, if anything did."""
+
+    path: Path
+    cells: list[CellResult] = field(default_factory=list)
+    duration: float = 0.0
+    error: str | None = None
+    failed_cell: CellResult | None = None
+    output_path: Path | None = None
+    interrupted: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def detail(self) -> str:
+        """What failed, in a few lines: the cell, the error, the cell's last output."""
+        cell = self.failed_cell
+        if cell is None or cell.error is None:
+            return self.error or ""
+        where = f"cell {cell.number}/{cell.total} (notebook cell #{cell.index + 1})"
+        lines = [f"{where}: {cell.summary}"]
+        lines += cell.error.text.splitlines()
+        if cell.error.output:
+            lines.append("its output ended with:")
+            lines += ["  | " + line for line in cell.error.output.splitlines()]
+        return "\n".join(lines)
+
+
+@dataclass
+class RunReport:
+    """Every notebook of a run, in order, and the run's total time."""
+
+    notebooks: list[NotebookResult] = field(default_factory=list)
+    duration: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return all(notebook.ok for notebook in self.notebooks)
+
+    @property
+    def failed(self) -> list[NotebookResult]:
+        return [notebook for notebook in self.notebooks if not notebook.ok]
+
+    @property
+    def interrupted(self) -> bool:
+        return any(notebook.interrupted for notebook in self.notebooks)
+
+
+class Progress:
+    """Callbacks as the run goes; the defaults do nothing. ``position`` counts from 1."""
+
+    def notebook_started(self, position: int, total: int, path: Path) -> None:
+        pass
+
+    def cell_finished(self, position: int, total: int, path: Path, cell: CellResult) -> None:
+        pass
+
+    def notebook_finished(self, position: int, total: int, result: NotebookResult) -> None:
+        pass
+
+
+def find_notebooks(paths: Iterable[Path], exclude: Path | None = None) -> list[NotebookTarget]:
+    """The notebooks of ``paths`` in order: files as given, folders searched
+    (sorted, hidden folders such as ``.ipynb_checkpoints`` skipped). A notebook
+    given twice runs once; ``exclude`` (the folder copies go to) is skipped."""
+    targets: list[NotebookTarget] = []
+    seen: set[Path] = set()
+    skip = exclude.resolve() if exclude else None
+    for path in paths:
+        if path.is_file():
+            found = [(path, path.name)]
+        elif path.is_dir():
+            found = [(nb, nb.relative_to(path).as_posix()) for nb in _notebooks_in(path, skip)]
+            if not found:
+                raise NotebookNotFound.empty(path)
+        else:
+            raise NotebookNotFound.missing(path)
+        for notebook, name in found:
+            if notebook.resolve() not in seen:
+                seen.add(notebook.resolve())
+                targets.append(NotebookTarget(notebook, name))
+    return targets
+
+
+def _notebooks_in(folder: Path, skip: Path | None) -> list[Path]:
+    return [
+        path
+        for path in sorted(folder.rglob("*.ipynb"))
+        if not any(part.startswith(".") for part in path.relative_to(folder).parts)
+        and not (skip and path.resolve().is_relative_to(skip))
+    ]
+
+
+def run_notebooks(
+    targets: list[NotebookTarget], options: RunOptions, progress: Progress | None = None
+) -> RunReport:
+    """Run each notebook in turn, each in its own kernel, whatever the others did;
+    after Ctrl-C, no further notebook starts."""
+    progress = progress or Progress()
+    started = time.monotonic()
+    report = RunReport()
+    for position, target in enumerate(targets, 1):
+        progress.notebook_started(position, len(targets), target.path)
+
+        on_cell = functools.partial(progress.cell_finished, position, len(targets), target.path)
+        result = run_notebook(target, options, on_cell)
+        report.notebooks.append(result)
+        progress.notebook_finished(position, len(targets), result)
+        if result.interrupted:
+            break
+    report.duration = time.monotonic() - started
+    return report
+
+
+def run_notebook(
+    target: NotebookTarget, options: RunOptions, on_cell: CellCallback | None = None
+) -> NotebookResult:
+    """Run one notebook; ``on_cell(CellResult)`` is called as each code cell ends."""
+    started = time.monotonic()
+    result = NotebookResult(target.path)
+    try:
+        notebook = nbformat.read(target.path, as_version=4)
+    except (OSError, ValueError, nbformat.ValidationError) as err:
+        result.error = str(NotebookUnreadable.from_error(target.path, err))
+        return result
+    tracker = _CellTracker(notebook, result, on_cell)
+    client = NotebookClient(
+        notebook,
+        timeout=math.ceil(options.timeout) if options.timeout else None,
+        startup_timeout=math.ceil(options.startup_timeout),
+        resources={"metadata": {"path": str(target.path.parent.resolve())}},
+        on_cell_start=tracker.started,
+        on_cell_executed=tracker.executed,
+        **({"kernel_name": options.kernel_name} if options.kernel_name else {}),
+    )
+    try:
+        _execute(client, tracker)
+    except KeyboardInterrupt:
+        tracker.failed_now(CellError("KeyboardInterrupt", "interrupted (Ctrl-C)"))
+    except CellExecutionError:
+        tracker.failed_by_error()
+    except CellTimeoutError:
+        tracker.failed_now(
+            CellError("CellTimeoutError", f"the cell did not finish within {options.timeout:g} s")
+        )
+    except DeadKernelError:
+        tracker.failed_now(CellError("DeadKernelError", "the kernel died while the cell ran"))
+    except NoSuchKernel as err:
+        result.error = f"no kernel named {err.args[0]!r}; `jupyter kernelspec list` shows them"
+    except (RuntimeError, TimeoutError) as err:  # the kernel did not start or answer
+        result.error = f"the kernel failed: {err}"
+    result.interrupted = tracker.interrupted
+    result.duration = time.monotonic() - started
+    if options.output_dir is not None:
+        result.output_path = options.output_dir / target.output_name
+        result.output_path.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(notebook, result.output_path)
+    return result
+
+
+def _execute(client: NotebookClient, tracker: _CellTracker) -> None:
+    """``client.execute()`` in a worker thread, so that Ctrl-C reaches this one.
+
+    On the main thread nbclient answers SIGINT by shutting the kernel down
+    while the cell still runs, and its two clean-ups then race (an
+    AttributeError from nbclient 0.11). Here Ctrl-C interrupts the kernel
+    instead, as Jupyter's stop button does: the running command is
+    interrupted, its cell fails, and nbclient shuts the kernel down as after
+    any failure. No further cell starts. A second Ctrl-C stops waiting.
+    """
+    failure: list[BaseException] = []
+    done = threading.Event()
+
+    def work() -> None:
+        try:
+            client.execute()
+        except BaseException as err:  # handed to the calling thread, raised there
+            failure.append(err)
+        finally:
+            done.set()
+
+    # An Event, not Thread.join(): a join that Ctrl-C interrupts may return at
+    # once the next time on Python 3.11, while the thread still runs.
+    threading.Thread(target=work, name="nbclient", daemon=True).start()
+    try:
+        done.wait()
+    except KeyboardInterrupt:
+        tracker.interrupted = True
+        process = getattr(client.km, "provisioner", None)
+        pid = getattr(process, "pid", None)
+        if pid:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGINT)
+        done.wait()
+    if failure:
+        raise failure[0]
+
+
+class _CellTracker:
+    """nbclient's cell hooks, turned into CellResults on a NotebookResult."""
+
+    def __init__(
+        self, notebook: nbformat.NotebookNode, result: NotebookResult, on_cell: CellCallback | None
+    ) -> None:
+        runnable = [
+            index
+            for index, cell in enumerate(notebook.cells)
+            if cell.cell_type == "code" and cell.source.strip()
+        ]
+        self.numbers = {index: number for number, index in enumerate(runnable, 1)}
+        self.result = result
+        self.on_cell = on_cell
+        self.current: tuple[int, nbformat.NotebookNode, float] | None = None
+        self.interrupted = False
+
+    def started(self, cell: nbformat.NotebookNode, cell_index: int) -> None:
+        if self.interrupted:
+            raise KeyboardInterrupt  # Ctrl-C came between cells: run no more
+        if cell_index in self.numbers:
+            self.current = (cell_index, cell, time.monotonic())
+
+    def executed(self, cell: nbformat.NotebookNode, cell_index: int, execute_reply: dict) -> None:
+        content = (execute_reply or {}).get("content", {})
+        allowed = "raises-exception" in cell.metadata.get("tags", [])
+        error = None
+        if content.get("status") == "error" and not allowed:
+            error = CellError(
+                content.get("ename", "Error"),
+                content.get("evalue", ""),
+                "\n".join(content.get("traceback", [])),
+                _output_tail(cell),
+            )
+        self._finish(error)
+
+    def failed_by_error(self) -> None:
+        failed = self.result.cells[-1] if self.result.cells else None
+        self._fail(failed)
+
+    def failed_now(self, error: CellError) -> None:
+        """The running cell ended without a reply (timeout, dead kernel)."""
+        if self.current is not None:
+            error.output = _output_tail(self.current[1])
+            self._finish(error)
+            self._fail(self.result.cells[-1])
+        else:
+            self.result.error = error.text
+
+    def _finish(self, error: CellError | None) -> None:
+        if self.current is None:
+            return
+        index, cell, started = self.current
+        self.current = None
+        number = self.numbers[index]
+        done = CellResult(
+            index, number, len(self.numbers), cell.source, time.monotonic() - started, error
+        )
+        self.result.cells.append(done)
+        if self.on_cell is not None:
+            self.on_cell(done)
+
+    def _fail(self, cell: CellResult | None) -> None:
+        self.result.failed_cell = cell
+        if cell is None or cell.error is None:
+            self.result.error = "interrupted (Ctrl-C)" if self.interrupted else "a cell failed"
+        else:
+            self.result.error = f"cell {cell.number}/{cell.total}: {cell.error.text}"
+
+
+def _output_tail(cell: nbformat.NotebookNode) -> str:
+    text = "".join(
+        output.get("text", "") for output in cell.get("outputs", []) if output.get("text")
+    )
+    return "\n".join(plain_text(text).rstrip().splitlines()[-OUTPUT_TAIL_LINES:])

@@ -1,0 +1,623 @@
+"""The converter as pure-function tables: fences, linking, notebooks, page order."""
+
+from __future__ import annotations
+
+import shlex
+import textwrap
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from modwsgi_magics.actions import (
+    TERMINALS,
+    Clear,
+    Command,
+    Input,
+    Interrupt,
+    Markdown,
+    Note,
+    classify,
+    fence,
+)
+from modwsgi_magics.convert import (
+    LOAD_EXTENSION,
+    convert,
+    escape,
+    notes,
+    read_page,
+    split_front_matter,
+)
+from modwsgi_magics.errors import WorkshopError
+from modwsgi_magics.magics import unescape
+from modwsgi_magics.workshop import PageFile, find_pages, notebook_names, workshop_pages
+
+SEED = Path(__file__).parents[2] / "shared" / "seeds" / "000_7ecf65a1d39538e2.txt"
+
+
+def page(text: str, name: str = "page.md"):
+    return read_page(textwrap.dedent(text), name)
+
+
+def code_cells(text: str) -> list[str]:
+    """The code cells a page converts to, without the extension-loading cell."""
+    (notebook,) = convert([page(text)])
+    sources = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
+    assert sources[0] == LOAD_EXTENSION
+    return sources[1:]
+
+
+def markdown_cells(text: str) -> list[str]:
+    (notebook,) = convert([page(text)])
+    return [cell.source for cell in notebook.cells if cell.cell_type == "markdown"]
+
+
+# -- one fence ----------------------------------------------------------------
+
+CLASSIFY = [
+    # legacy fences: the body is the command
+    ("execute", "ls -l\n", Command(("1",), "ls -l", "execute")),
+    ("execute-1", "ls\n", Command(("1",), "ls", "execute-1")),
+    ("execute-2", "ls\n", Command(("2",), "ls", "execute-2")),
+    ("execute-all", "clear\n", Command(TERMINALS, "clear", "execute-all")),
+    ("execute-2", "cd /tmp\nls\n", Command(("2",), "cd /tmp\nls", "execute-2")),
+    ("execute", "<ctrl-c>\n", Interrupt(("1",), "execute")),
+    ("execute-2", "<ctrl+c>\n", Interrupt(("2",), "execute-2")),
+    ("execute-all", " <CTRL-C> \n", Interrupt(TERMINALS, "execute-all")),
+    # YAML actions
+    ("terminal:execute", "command: ls", Command(("1",), "ls", "execute-1")),
+    (
+        "terminal:execute",
+        "command: ls\nsession: 2\nclear: true",
+        Command(("2",), "ls", "execute-2", clear=True),
+    ),
+    ("terminal:execute", "command: ls\nsession: '2'", Command(("2",), "ls", "execute-2")),
+    ("terminal:execute-all", "command: ls", Command(TERMINALS, "ls", "execute-all")),
+    (
+        "terminal:execute-all",
+        "command: ls\nclear: true",
+        Command(TERMINALS, "ls", "execute-all", clear=True),
+    ),
+    ("terminal:execute", "command: |\n  a\n  b\n", Command(("1",), "a\nb", "execute-1")),
+    ("terminal:interrupt", "session: 2", Interrupt(("2",), "execute-2")),
+    ("terminal:interrupt", "", Interrupt(("1",), "execute-1")),
+    ("terminal:interrupt-all", "", Interrupt(TERMINALS, "execute-all")),
+    ("terminal:input", "text: y\nsession: 2", Input("2", "y\n")),
+    ("terminal:input", "text: secret\nendl: false", Input("1", "secret")),
+    ("terminal:clear", "session: 2", Clear(("2",))),
+    ("terminal:clear", "", Clear(("1",))),
+    ("terminal:clear-all", "", Clear(TERMINALS)),
+    # text to copy stays Markdown code
+    ("copy", "echo copied\n", Markdown("```\necho copied\n```")),
+    ("copy-and-edit", "echo EDIT\n", Markdown("```\necho EDIT\n```")),
+    ("workshop:copy", "text: echo copied", Markdown("```\necho copied\n```")),
+    ("workshop:copy-and-edit", "text: echo x", Markdown("```\necho x\n```")),
+    # plain fences (expected output, code in some language) are prose
+    ("", "hello\n", None),
+    ("bash", "ls\n", None),
+    ("text title=x", "out\n", None),
+]
+
+
+@pytest.mark.parametrize(("info", "body", "expected"), CLASSIFY)
+def test_when_a_fence_is_classified_then_it_becomes_its_step(info, body, expected):
+    assert classify(info, body) == expected
+
+
+NOTES = [
+    ("dashboard:open-url", "url: https://example.com/", "no notebook equivalent"),
+    ("terminal:select", "session: 1", "no notebook equivalent"),
+    ("execute-3", "ls\n", "terminal session '3' does not exist"),
+    ("terminal:execute", "command: ls\nsession: 3", "session '3' does not exist"),
+    ("terminal:execute", "session: 1", "no `command`"),
+    ("terminal:input", "session: 1", "no `text`"),
+    ("terminal:execute", "command: [unclosed", "YAML does not parse"),
+    ("terminal:execute", "- a list", "not a YAML mapping"),
+    ("execute", "\n", "no command"),
+]
+
+
+@pytest.mark.parametrize(("info", "body", "reason"), NOTES)
+def test_when_an_action_has_no_notebook_meaning_then_it_is_a_note(info, body, reason):
+    step = classify(info, body, line=7)
+    assert isinstance(step, Note)
+    assert (step.action, step.body, step.line) == (info, body, 7)
+    assert reason in step.reason
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ls", "```\nls\n```"),
+        ("a ``` b", "````\na ``` b\n````"),
+        ("````", "`````\n````\n`````"),
+    ],
+)
+def test_when_text_is_fenced_then_the_fence_is_longer_than_any_inside(text, expected):
+    assert fence(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["y\n", 'it\'s "quoted"\n', "back\\slash\ttab\n", "no newline", "$HOME {x}\n"]
+)
+def test_when_input_is_escaped_then_the_magic_reads_it_back(text):
+    assert unescape(shlex.split(shlex.quote(escape(text)))[0]) == text
+
+
+# -- linking: servers, prompts, clears -----------------------------------------
+
+LINKED = [
+    (
+        "a command interrupted later in its terminal is a server",
+        """
+        ```execute-1
+        python3 -m http.server 8080
+        ```
+        ```execute-2
+        curl localhost:8080
+        ```
+        ```execute-1
+        <ctrl-c>
+        ```
+        """,
+        [
+            "%%execute-1 --bg\npython3 -m http.server 8080",
+            "%%execute-2\ncurl localhost:8080",
+            "%%execute-1\n<ctrl-c>",
+        ],
+    ),
+    (
+        "an interrupt of the other terminal leaves a command in the foreground",
+        """
+        ```execute-1
+        sleep 1
+        ```
+        ```execute-2
+        <ctrl-c>
+        ```
+        """,
+        ["%%execute-1\nsleep 1", "%%execute-2\n<ctrl-c>"],
+    ),
+    (
+        "only the last command before the interrupt is the server",
+        """
+        ```terminal:execute
+        command: cd /tmp
+        ```
+        ```terminal:execute
+        command: tail -f log
+        ```
+        ```terminal:interrupt
+        ```
+        """,
+        ["%%execute-1\ncd /tmp", "%%execute-1 --bg\ntail -f log", "%%execute-1\n<ctrl-c>"],
+    ),
+    (
+        "execute-all interrupted by interrupt-all is a server in both",
+        """
+        ```terminal:execute-all
+        command: top
+        ```
+        ```terminal:interrupt-all
+        ```
+        """,
+        ["%%execute-all --bg\ntop", "%%execute-all\n<ctrl-c>"],
+    ),
+    (
+        "input for a waiting command becomes its --input",
+        """
+        ```terminal:execute
+        command: read -p "Continue? [y/N] " answer
+        session: 2
+        ```
+        ```terminal:input
+        text: y
+        session: 2
+        ```
+        """,
+        ["%%execute-2 --input 'y\\n'\nread -p \"Continue? [y/N] \" answer"],
+    ),
+    (
+        "input typed in pieces is joined, Enter where endl says",
+        """
+        ```terminal:execute
+        command: read name
+        ```
+        ```terminal:input
+        text: o
+        endl: false
+        ```
+        ```terminal:input
+        text: k
+        ```
+        """,
+        ["%%execute-1 --input 'ok\\n'\nread name"],
+    ),
+    (
+        "input goes to the last command of its terminal, execute-all included",
+        """
+        ```execute-1
+        read name
+        ```
+        ```execute-all
+        echo between
+        ```
+        ```terminal:input
+        text: echo typed
+        ```
+        """,
+        ["%%execute-1\nread name", "%%execute-all --input 'echo typed\\n'\necho between"],
+    ),
+    (
+        "input for a server stays %terminal input",
+        """
+        ```execute-1
+        python3 -i
+        ```
+        ```terminal:input
+        text: print(1)
+        ```
+        ```execute-1
+        <ctrl-c>
+        ```
+        """,
+        ["%%execute-1 --bg\npython3 -i", "%terminal input 1 print(1)\\n", "%%execute-1\n<ctrl-c>"],
+    ),
+    (
+        "input with Enter at an idle prompt is a command",
+        """
+        ```terminal:input
+        text: echo typed
+        session: 2
+        ```
+        """,
+        ["%%execute-2\necho typed"],
+    ),
+    (
+        "a command typed as input can be a server too",
+        """
+        ```terminal:input
+        text: sleep 100
+        ```
+        ```terminal:interrupt
+        ```
+        """,
+        ["%%execute-1 --bg\nsleep 100", "%%execute-1\n<ctrl-c>"],
+    ),
+    (
+        "terminal:clear becomes --clear of that terminal's next command",
+        """
+        ```terminal:clear
+        session: 2
+        ```
+        ```execute-1
+        echo one
+        ```
+        ```execute-2
+        echo two
+        ```
+        ```execute-2
+        echo three
+        ```
+        """,
+        ["%%execute-1\necho one", "%%execute-2 --clear\necho two", "%%execute-2\necho three"],
+    ),
+    (
+        "terminal:clear-all clears for the next command of each terminal",
+        """
+        ```terminal:clear-all
+        ```
+        ```execute-all
+        echo both
+        ```
+        """,
+        ["%%execute-all --clear\necho both"],
+    ),
+    (
+        "a server that also clears keeps both options",
+        """
+        ```terminal:execute
+        command: tail -f log
+        clear: true
+        ```
+        ```terminal:input
+        text: q
+        ```
+        ```terminal:interrupt
+        ```
+        """,
+        [
+            "%%execute-1 --bg --clear\ntail -f log",
+            "%terminal input 1 q\\n",
+            "%%execute-1\n<ctrl-c>",
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "text", "expected"), LINKED, ids=[c[0] for c in LINKED])
+def test_when_a_page_is_linked_then_its_cells_are_these(case, text, expected):
+    assert code_cells(text) == expected
+
+
+def test_when_input_is_merged_then_the_prose_says_where_it_went():
+    text = """
+    ```terminal:execute
+    command: read answer
+    ```
+
+    Answer it:
+
+    ```terminal:input
+    text: y
+    ```
+    """
+    assert markdown_cells(text) == [
+        "Answer it:\n\n*`y\\n` is typed into the waiting command above (`--input`).*"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "action", "reason"),
+    [
+        ("```terminal:clear\nsession: 2\n```\n", "terminal:clear", "no later command"),
+        ("```terminal:clear-all\n```\n", "terminal:clear-all", "no later command"),
+        ("```terminal:input\ntext: x\nendl: false\n```\n", "terminal:input", "nothing runs"),
+        ("```dashboard:open-url\nurl: https://x/\n```\n", "dashboard:open-url", "no notebook"),
+    ],
+)
+def test_when_an_action_has_nothing_to_do_then_it_is_kept_as_a_visible_note(text, action, reason):
+    assert code_cells(text) == []
+    (shown,) = markdown_cells(text)
+    assert shown.startswith(f"> **Not run in this notebook:** `{action}` (line 1): ")
+    assert reason in shown
+    (note,) = notes([page(text)])
+    assert note.startswith(f"page.md:1: `{action}` kept as a note: ")
+
+
+def test_when_a_server_is_stopped_on_the_next_page_then_it_is_bg_on_its_own_page():
+    first = page("```execute-1\nsleep 100\n```\n", "one.md")
+    second = page("```execute-1\n<ctrl-c>\n```\n", "two.md")
+    one, two = convert([first, second], join=False)
+    assert [c.source for c in one.cells] == [LOAD_EXTENSION, "%%execute-1 --bg\nsleep 100"]
+    assert [c.source for c in two.cells] == [LOAD_EXTENSION, "%%execute-1\n<ctrl-c>"]
+
+
+def test_when_pages_are_joined_then_one_notebook_loads_the_extension_once():
+    first = page("---\ntitle: One\n---\n\nText.\n\n```execute\nls\n```\n", "one.md")
+    second = page("---\ntitle: Two\n---\n\n```execute-2\npwd\n```\n", "two.md")
+    (notebook,) = convert([first, second])
+    assert [(c.cell_type, c.source) for c in notebook.cells] == [
+        ("markdown", "# One"),
+        ("code", LOAD_EXTENSION),
+        ("markdown", "Text."),
+        ("code", "%%execute\nls"),
+        ("markdown", "# Two"),
+        ("code", "%%execute-2\npwd"),
+    ]
+    assert [c.id for c in notebook.cells] == [f"cell-{n}" for n in range(1, 7)]
+
+
+def test_when_linking_then_the_pages_given_are_not_changed():
+    pages = [page("```execute\nsleep 9\n```\n```terminal:input\ntext: y\n```\n")]
+    before = repr(pages)
+    convert(pages)
+    assert repr(pages) == before
+
+
+# -- pages: prose, front matter, fences where CommonMark puts them --------------
+
+
+def test_when_the_seed_page_is_converted_then_it_yields_these_cells():
+    (notebook,) = convert([read_page(SEED.read_text(), SEED.name)])
+    nbformat.validate(notebook)
+    cells = [(cell.cell_type, cell.source) for cell in notebook.cells]
+    assert [kind for kind, _ in cells] == ["code"] + ["markdown", "code"] * 5 + ["markdown"]
+    assert [source for kind, source in cells if kind == "code"] == [
+        LOAD_EXTENSION,
+        "%%execute\npython3 -m venv $HOME/venv",
+        "%%execute-1\nsource $HOME/venv/bin/activate",
+        "%%execute-2\nsource $HOME/venv/bin/activate",
+        "%%execute\npip3 install -U pip",
+        "%%execute\npip3 install mod_wsgi",
+    ]
+    prose = [source for kind, source in cells if kind == "markdown"]
+    assert prose[0].startswith("Before we attempt to install mod_wsgi using ``pip``")
+    assert "[problems](http://blog.dscpl.com.au/2016/01/" in prose[0]
+    assert prose[0].endswith("To create the Python virtual environment, run:")
+    assert prose[2] == "and again for the bottom terminal window by running:"
+    assert prose[4] == "You can now install mod_wsgi by running:"
+    assert prose[5].startswith("This command will build and install the Apache module")
+    assert prose[5].endswith("but will cover it later in the workshop.")
+    assert "```" not in "".join(prose)
+
+
+def test_when_a_page_has_front_matter_then_title_is_a_heading_and_lines_count_from_the_file():
+    text = (
+        "---\ntitle: Setting up\nweight: 3\n---\n\nProse.\n\n```dashboard:open-url\nurl: x\n```\n"
+    )
+    converted = read_page(text, "p.md")
+    assert (converted.title, converted.meta["weight"]) == ("Setting up", 3)
+    assert notes([converted]) == ["p.md:8: `dashboard:open-url` kept as a note: it has no "
+                                  "notebook equivalent"]  # fmt: skip
+    assert markdown_cells(text)[0] == "# Setting up"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("no front matter\n", ({}, "no front matter\n", 0)),
+        ("---\ntitle: T\n---\nbody\n", ({"title": "T"}, "body\n", 3)),
+        ("---\n---\nbody\n", ({}, "body\n", 2)),
+        ("---\r\ntitle: T\r\n---\r\nbody\r\n", ({"title": "T"}, "body\n", 3)),
+        ("text\n---\nnot: front matter\n---\n", ({}, "text\n---\nnot: front matter\n---\n", 0)),
+    ],
+)
+def test_when_front_matter_is_split_then_meta_body_and_offset_are_these(text, expected):
+    assert split_front_matter(text) == expected
+
+
+@pytest.mark.parametrize("meta", ["title: [unclosed\n", "- a list\n"])
+def test_when_front_matter_is_not_a_yaml_mapping_then_the_error_names_the_page(meta):
+    with pytest.raises(WorkshopError, match="^bad.md: the YAML front matter does not parse"):
+        read_page(f"---\n{meta}---\nbody\n", "bad.md")
+
+
+def test_when_an_action_is_nested_in_a_list_then_it_is_still_found():
+    text = """
+    1. First step:
+
+       ```execute-2
+       echo nested
+       ```
+
+    2. Then ~~~ fences:
+
+    ~~~execute
+    echo tilde
+    ~~~
+    """
+    assert code_cells(text) == ["%%execute-2\necho nested", "%%execute\necho tilde"]
+
+
+def test_when_copy_blocks_and_plain_fences_appear_then_they_stay_markdown_code():
+    text = """
+    Expected output:
+
+    ```
+    hello
+    ```
+
+    > Quoted, and kept as written:
+    > ```copy
+    > echo quoted
+    > ```
+
+    ```copy
+    echo copied
+    ```
+    """
+    assert code_cells(text) == []
+    (shown,) = markdown_cells(text)
+    assert "```\nhello\n```" in shown
+    assert "> ```copy\n> echo quoted\n> ```" in shown
+    assert shown.endswith("```\necho copied\n```")
+
+
+def test_when_a_fence_body_holds_backticks_then_the_longer_fence_is_read_whole():
+    text = "````execute\ncat <<EOF\n```\nEOF\n````\n"
+    assert code_cells(text) == ["%%execute\ncat <<EOF\n```\nEOF"]
+
+
+# -- workshop folders: which pages, in which order ------------------------------
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    return root
+
+
+ORDERS = [
+    (
+        "modules.yaml order",
+        {
+            "workshop/modules.yaml": "modules:\n  b-setup:\n    name: S\n  a-end:\n    name: E\n",
+            "workshop/content/a-end.md": "end",
+            "workshop/content/b-setup.md": "setup",
+        },
+        ["b-setup", "a-end"],
+    ),
+    (
+        "workshop.yaml activate wins and leaves pages out",
+        {
+            "workshop/modules.yaml": "modules:\n  one: {}\n  two: {}\n  three: {}\n",
+            "workshop/workshop.yaml": "modules:\n  activate: [three, one]\n",
+            "workshop/content/one.md": "1",
+            "workshop/content/two.md": "2",
+            "workshop/content/three.md": "3",
+        },
+        ["three", "one"],
+    ),
+    (
+        "front matter weight, pages without one last",
+        {
+            "workshop/content/a.md": "no weight",
+            "workshop/content/b.md": "---\nweight: 20\n---\n",
+            "workshop/content/c.md": "---\nweight: 10\n---\n",
+        },
+        ["c", "b", "a"],
+    ),
+    (
+        "numbers in names compare as numbers",
+        {"content/10-end.md": "x", "content/2-middle.md": "x", "content/1-start.md": "x"},
+        ["1-start", "2-middle", "10-end"],
+    ),
+    (
+        "a folder of pages, bundles and subfolders",
+        {
+            "01-intro.md": "x",
+            "02-bundle/index.md": "x",
+            "03-part/01-a.md": "x",
+            ".hidden/x.md": "x",
+            "notes.txt": "x",
+        },
+        ["01-intro", "02-bundle", "03-part/01-a"],
+    ),
+    (
+        "nested modules.yaml names",
+        {
+            "workshop/modules.yaml": "modules:\n  exercises/02-b: {}\n  exercises/01-a: {}\n",
+            "workshop/content/exercises/01-a.md": "x",
+            "workshop/content/exercises/02-b.md": "x",
+        },
+        ["exercises/02-b", "exercises/01-a"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "files", "expected"), ORDERS, ids=[c[0] for c in ORDERS])
+def test_when_a_workshop_folder_is_read_then_pages_come_in_its_order(
+    tmp_path, case, files, expected
+):
+    pages = workshop_pages(write(tmp_path, files))
+    assert [p.name for p in pages] == expected
+    assert all(p.path.is_file() for p in pages)
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        ({"workshop/modules.yaml": "modules:\n  gone: {}\n", "workshop/content/x.md": "x"},
+         "modules.yaml lists 'gone', but .* has no gone.md"),
+        ({"workshop/modules.yaml": "modules: [\n", "workshop/content/x.md": "x"},
+         "modules.yaml: "),
+        ({"readme.adoc": "x"}, "no Markdown pages"),
+    ],
+)  # fmt: skip
+def test_when_a_workshop_folder_is_wrong_then_the_error_says_what(tmp_path, files, message):
+    with pytest.raises(WorkshopError, match=message):
+        workshop_pages(write(tmp_path, files))
+
+
+def test_when_sources_mix_files_and_folders_then_they_come_in_the_order_given(tmp_path):
+    write(tmp_path, {"w/content/b.md": "x", "w/content/a.md": "x", "single.md": "x"})
+    pages = find_pages([tmp_path / "single.md", tmp_path / "w"])
+    assert [p.name for p in pages] == ["single", "a", "b"]
+    with pytest.raises(WorkshopError, match="missing.md: no such file or folder"):
+        find_pages([tmp_path / "missing.md"])
+
+
+@pytest.mark.parametrize(
+    ("names", "expected"),
+    [
+        (["01-setup", "02-server"], ["01-setup", "02-server"]),
+        (["setup", "server", "finish"], ["01-setup", "02-server", "03-finish"]),
+        (["b", "part/a"], ["b", "part/a"]),
+        (["part/a", "b"], ["01-part-a", "02-b"]),
+    ],
+)
+def test_when_pages_become_notebooks_then_their_names_sort_in_page_order(names, expected):
+    assert notebook_names([PageFile(name, Path(name)) for name in names]) == expected
