@@ -369,8 +369,7 @@ class Terminal:
             hint = f"; %terminal show {self.name} has the latest output"
             job = _Job(self._seq, command, background, OutputBudget(self.max_output_bytes, hint))
             self._job = job
-        with open(self._process.cell_path, "w") as cell:
-            cell.write(command if command.endswith("\n") else command + "\n")
+        self._process.write_cell(command if command.endswith("\n") else command + "\n")
         termios.tcflush(self._process.slave, termios.TCIFLUSH)  # no stale type-ahead
         mode = "strict" if strict else "all"
         typed = f" __modwsgi_magics_run {job.seq} {mode}\n" + (input or "")

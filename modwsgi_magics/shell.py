@@ -95,6 +95,21 @@ class ShellProcess:
             raise TerminalStartError(f"{shell} did not start: {rest or 'the watchdog died'}")
         self.pid = int(rest)
 
+    def write_cell(self, text: str) -> None:
+        """Replace the cell file's text, without O_TRUNC.
+
+        ext4 flushes a file that was truncated on open to disk when it is
+        closed (auto_da_alloc): 0.2 ms a command. Writing, then cutting to
+        length, costs a few microseconds.
+        """
+        data = text.encode()
+        fd = os.open(self.cell_path, os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, data)
+            os.ftruncate(fd, len(data))
+        finally:
+            os.close(fd)
+
     def _keep(self, fd: int) -> int:
         self._fds.append(fd)
         return fd
