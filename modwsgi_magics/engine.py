@@ -23,6 +23,7 @@ How it works, and why:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import re
@@ -50,6 +51,8 @@ from .shell import ShellProcess
 
 #: Quiet time after which the engine checks whether a command waits for input.
 INPUT_CHECK_AFTER = 0.3
+#: How long a stopped job's remaining processes (a server's workers) get to exit.
+GROUP_EXIT_TIMEOUT = 10.0
 #: Latest output kept raw per job, for --wait-for patterns and input prompts.
 RECENT_CHARS = 8192
 #: How often background readiness and input checks run while a command is quiet.
@@ -429,19 +432,31 @@ class Terminal:
         )
 
     def _stop(self, job: _Job, on_output: OutputCallback | None) -> None:
-        """Stop the job's foreground process group, escalating; never the shell."""
+        """Stop the job's foreground process group, escalating; never the shell.
+
+        The prompt comes back when the job's leader exits; its children (Apache's
+        workers) may still hold the port for a moment, so wait for the whole
+        group to go too: after Ctrl-C, the server is gone.
+        """
+        group = self._foreground_group()
         for sig, grace in STOP_ESCALATION:
             if sig is None:
                 os.write(self._master, b"\x03")
-            else:
-                try:
-                    group = os.tcgetpgrp(self._master)
-                    if group != os.getpgid(self.pid):
-                        os.killpg(group, sig)
-                except OSError:
-                    pass
+            elif group is not None:
+                with contextlib.suppress(OSError):
+                    os.killpg(group, sig)
             if self._follow(job, on_output, time.monotonic() + grace) == "done":
+                if group is not None:
+                    probes.wait_for_group_to_end(group, GROUP_EXIT_TIMEOUT)
                 return
+
+    def _foreground_group(self) -> int | None:
+        """The terminal's foreground process group, unless it is the shell's own."""
+        try:
+            group = os.tcgetpgrp(self._master)
+            return None if group == os.getpgid(self.pid) else group
+        except OSError:
+            return None
 
     def _result(self, job: _Job, on_output: OutputCallback | None) -> RunResult:
         while True:  # output that arrived with the end of the command

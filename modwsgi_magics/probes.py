@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import platform
+import time
 import urllib.error
 import urllib.request
 
@@ -79,6 +80,20 @@ def listening_ports(root_pid: int, exclude: set[int]) -> list[int]:
             continue
         ports.extend(c.laddr.port for c in connections if c.status == psutil.CONN_LISTEN)
     return ports
+
+
+def wait_for_group_to_end(group: int, timeout: float) -> bool:
+    """Wait until no process of process group ``group`` is left; False at the deadline."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        time.sleep(0.01)
+    return False
 
 
 def descendant_pids(root_pid: int) -> set[int]:
