@@ -70,7 +70,7 @@ class CommandTimeout(TerminalError, TimeoutError):
     def not_ready(cls, terminal: str, command: str, seconds: float, rule: str) -> CommandTimeout:
         return cls(
             f"terminal {terminal}: {_quote(command)} was not ready within {seconds:g} s "
-            f"({rule}); it still runs: stop it with %terminal interrupt {terminal}"
+            f"({rule}) and was interrupted (Ctrl-C)"
         )
 
 

@@ -233,3 +233,10 @@ def _sleepers(tag: str) -> list[psutil.Process]:
 def test_when_repr_is_read_then_it_looks_like_the_constructor(terminal, tmp_path):
     assert repr(terminal) == f"Terminal(name='1', shell='bash', cwd='{tmp_path}')"
     assert os.environ[TAG]
+
+
+def test_when_a_background_command_is_not_ready_in_time_then_it_is_stopped(terminal):
+    with pytest.raises(CommandTimeout, match="was not ready within 0.5 s"):
+        terminal.start("echo waiting; sleep 60", ready=Readiness(pattern="never"), timeout=0.5)
+    assert terminal.running is None
+    assert terminal.run("echo free").text == "free\n"
