@@ -64,6 +64,8 @@ STOP_ESCALATION: tuple[tuple[signal.Signals | None, float], ...] = (
     (signal.SIGTERM, 3.0),
     (signal.SIGKILL, 3.0),
 )
+#: How often a pressed Ctrl-C checks whether a new command took the terminal.
+CTRL_C_RECHECK = 0.05
 
 OutputCallback = Callable[[str], None]
 InputCallback = Callable[[str], str | None]
@@ -438,17 +440,41 @@ class Terminal:
         workers) may still hold the port for a moment, so wait for the whole
         group to go too: after Ctrl-C, the server is gone.
         """
-        group = self._foreground_group()
+        stopped_group = None
         for sig, grace in STOP_ESCALATION:
+            group = self._foreground_group()
+            stopped_group = group or stopped_group
             if sig is None:
-                os.write(self._master, b"\x03")
-            elif group is not None:
-                with contextlib.suppress(OSError):
-                    os.killpg(group, sig)
-            if self._follow(job, on_output, time.monotonic() + grace) == "done":
+                done = self._press_ctrl_c(job, on_output, grace)
+            else:
                 if group is not None:
-                    probes.wait_for_group_to_end(group, GROUP_EXIT_TIMEOUT)
+                    with contextlib.suppress(OSError):
+                        os.killpg(group, sig)
+                done = self._follow(job, on_output, time.monotonic() + grace) == "done"
+            if done:
+                if stopped_group is not None:
+                    probes.wait_for_group_to_end(stopped_group, GROUP_EXIT_TIMEOUT)
                 return
+
+    def _press_ctrl_c(self, job: _Job, on_output: OutputCallback | None, grace: float) -> bool:
+        """Type Ctrl-C; type it again if it reached a command that was just ending.
+
+        A Ctrl-C that lands between two commands of a cell interrupts bash, which
+        only acts on it once the next command (``sleep 30``) ends; that command
+        now owns the terminal, so it gets a Ctrl-C of its own.
+        """
+        deadline = time.monotonic() + grace
+        group = self._foreground_group()
+        os.write(self._master, b"\x03")
+        while time.monotonic() < deadline:
+            step = min(deadline, time.monotonic() + CTRL_C_RECHECK)
+            if self._follow(job, on_output, step) == "done":
+                return True
+            current = self._foreground_group()
+            if current is not None and current != group:  # not when the shell takes it back
+                group = current
+                os.write(self._master, b"\x03")
+        return False
 
     def _foreground_group(self) -> int | None:
         """The terminal's foreground process group, unless it is the shell's own."""
