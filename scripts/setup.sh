@@ -12,9 +12,13 @@ DEBIAN_PACKAGES=(apache2 apache2-dev python3 python3-venv python3-dev gcc curl t
 
 missing_tools() {
     local tool
-    for tool in apxs apachectl curl tree gcc ps; do
+    for tool in apxs curl tree gcc ps; do
         command -v "$tool" >/dev/null 2>&1 || echo "$tool"
     done
+    # The server itself, where apxs says it is (/usr/sbin is not on a user's PATH).
+    if command -v apxs >/dev/null 2>&1; then
+        [[ -x $(apxs -q SBINDIR)/$(apxs -q PROGNAME) ]] || echo "apache2"
+    fi
     /usr/bin/python3 -c 'import ensurepip' >/dev/null 2>&1 || echo python3-venv
     compgen -G '/usr/include/python3*/Python.h' >/dev/null || echo python3-dev
 }
