@@ -29,7 +29,6 @@ import queue
 import re
 import select
 import signal
-import termios
 import threading
 import time
 import weakref
@@ -45,7 +44,7 @@ from .errors import (
     TerminalExited,
     TerminalStartError,
 )
-from .output import OutputBudget, TailBuffer, TerminalDecoder, plain_text
+from .output import OutputBudget, TailBuffer, TerminalDecoder, engine_lines, plain_text
 from .results import Readiness, RunResult, TerminalStatus
 from .shell import ShellProcess
 
@@ -60,10 +59,12 @@ POLL_INTERVAL = 0.1
 #: Stopping a foreground job: Ctrl-C as a learner would, then signals to its
 #: process group (never to the shell), each followed by a grace period.
 STOP_ESCALATION: tuple[tuple[signal.Signals | None, float], ...] = (
-    (None, 5.0),  # Ctrl-C typed into the terminal
-    (signal.SIGTERM, 3.0),
-    (signal.SIGKILL, 3.0),
+    (None, 3.0),  # Ctrl-C typed into the terminal
+    (signal.SIGTERM, 2.0),
+    (signal.SIGKILL, 2.0),
 )
+#: How long a command waiting for input gets to end after Ctrl-D.
+EOF_GRACE = 1.0
 #: How often a pressed Ctrl-C checks whether a new command took the terminal.
 CTRL_C_RECHECK = 0.05
 
@@ -122,6 +123,7 @@ class Terminal:
         except TerminalStartError as err:
             raise TerminalStartError(f"terminal {name}: {err}") from None
         self.pid = self._process.pid
+        self._engine_lines = engine_lines(self._process.cell_path)
         self.tty_path = self._process.tty_path
         self._master = self._process.master
         self._reader = threading.Thread(
@@ -190,7 +192,10 @@ class Terminal:
     def _publish(self, text: str) -> None:
         if not text:
             return
-        text = text.replace(self._process.cell_path + ": ", "")  # bash's "line N:" stays
+        cell_path = self._process.cell_path
+        if cell_path in text or "__modwsgi_magics_" in text:
+            text = self._engine_lines.sub("", text)
+            text = text.replace(cell_path + ": ", "")  # bash's "line N:" stays
         with self._lock:
             self.transcript.append(text)
             job = self._job
@@ -214,6 +219,7 @@ class Terminal:
             self._started.set()
             return
         self._drain_pty()  # output before the prompt belongs to the command
+        self._publish(self._decoder.flush())  # so does a half escape sequence
         with self._lock:
             job = self._job
             if job is None or str(job.seq) != seq:
@@ -255,9 +261,11 @@ class Terminal:
         :class:`~modwsgi_magics.errors.InputRequired` raised. On ``timeout``
         the command is interrupted and ``CommandTimeout`` raised.
         """
-        job = self._submit(command, strict, input, background=False)
+        job = self._submit(command, strict, background=False)
         deadline = time.monotonic() + timeout if timeout else None
         try:
+            if input:
+                self._process.type(input.encode())
             while True:
                 outcome = self._follow(job, on_output, deadline, watch_input=True)
                 if outcome == "done":
@@ -268,7 +276,7 @@ class Terminal:
                 prompt = _last_line(plain_text(job.recent))
                 answer = on_input(prompt) if on_input else None
                 if answer is None:
-                    self._stop(job, on_output)
+                    self._end_input(job, on_output)
                     raise InputRequired.from_prompt(self.name, command, prompt)
                 self.send_input(answer)
         except KeyboardInterrupt:
@@ -292,9 +300,11 @@ class Terminal:
         """
         ready = ready or Readiness()
         exclude = probes.descendant_pids(self._process.watchdog.pid)
-        job = self._submit(command, strict, input, background=True)
+        job = self._submit(command, strict, background=True)
         deadline = time.monotonic() + timeout if timeout else None
         try:
+            if input:
+                self._process.type(input.encode())
             outcome = self._follow(job, on_output, deadline, ready=ready, exclude=exclude)
         except KeyboardInterrupt:
             self._stop(job, on_output)
@@ -330,7 +340,7 @@ class Terminal:
 
     def send_input(self, text: str) -> None:
         """Type ``text`` into the terminal, as a learner at the keyboard would."""
-        os.write(self._master, text.encode())
+        self._process.type(text.encode())
 
     def clear(self) -> None:
         """Forget the kept transcript (what ``%terminal show`` would print)."""
@@ -361,7 +371,7 @@ class Terminal:
 
     # -- internals ------------------------------------------------------------
 
-    def _submit(self, command: str, strict: bool, input: str | None, background: bool) -> _Job:
+    def _submit(self, command: str, strict: bool, background: bool) -> _Job:
         if self.exited:
             raise TerminalExited.from_status(self.name, self.exit_status)
         with self._lock:
@@ -375,10 +385,9 @@ class Terminal:
             job = _Job(self._seq, command, background, OutputBudget(self.max_output_bytes, hint))
             self._job = job
         self._process.write_cell(command if command.endswith("\n") else command + "\n")
-        termios.tcflush(self._process.slave, termios.TCIFLUSH)  # no stale type-ahead
+        self._process.prepare_to_type()
         mode = "strict" if strict else "all"
-        typed = f" __modwsgi_magics_run {job.seq} {mode}\n" + (input or "")
-        os.write(self._master, typed.encode())
+        self._process.type(f" __modwsgi_magics_run {job.seq} {mode}\n".encode())
         return job
 
     def _follow(
@@ -444,17 +453,28 @@ class Terminal:
         for sig, grace in STOP_ESCALATION:
             group = self._foreground_group()
             stopped_group = group or stopped_group
-            if sig is None:
-                done = self._press_ctrl_c(job, on_output, grace)
-            else:
-                if group is not None:
+            try:
+                if sig is None:
+                    done = self._press_ctrl_c(job, on_output, grace)
+                elif group is None:
+                    continue  # only the shell holds the terminal: no job to signal
+                else:
                     with contextlib.suppress(OSError):
                         os.killpg(group, sig)
-                done = self._follow(job, on_output, time.monotonic() + grace) == "done"
+                    done = self._follow(job, on_output, time.monotonic() + grace) == "done"
+            except KeyboardInterrupt:
+                continue  # the stop button, pressed again: go to the next signal now
             if done:
                 if stopped_group is not None:
                     probes.wait_for_group_to_end(stopped_group, GROUP_EXIT_TIMEOUT)
                 return
+
+    def _end_input(self, job: _Job, on_output: OutputCallback | None) -> None:
+        """End a command that waits for input: Ctrl-D (end of input) first, which
+        ends a REPL or a nested shell that would shrug off Ctrl-C; then stop it."""
+        self._process.type(b"\x04")
+        if self._follow(job, on_output, time.monotonic() + EOF_GRACE) != "done":
+            self._stop(job, on_output)
 
     def _press_ctrl_c(self, job: _Job, on_output: OutputCallback | None, grace: float) -> bool:
         """Type Ctrl-C; type it again if it reached a command that was just ending.
@@ -465,7 +485,7 @@ class Terminal:
         """
         deadline = time.monotonic() + grace
         group = self._foreground_group()
-        os.write(self._master, b"\x03")
+        self._process.type(b"\x03")
         while time.monotonic() < deadline:
             step = min(deadline, time.monotonic() + CTRL_C_RECHECK)
             if self._follow(job, on_output, step) == "done":
@@ -473,7 +493,7 @@ class Terminal:
             current = self._foreground_group()
             if current is not None and current != group:  # not when the shell takes it back
                 group = current
-                os.write(self._master, b"\x03")
+                self._process.type(b"\x03")
         return False
 
     def _foreground_group(self) -> int | None:

@@ -175,8 +175,10 @@ class ExecuteMagics(Magics):
                 raise ExpectationFailed.from_output("/".join(terminals), pattern, output)
 
     def _run_one(self, name: str, command: str, args) -> RunResult:  # noqa: ANN001
+        if (args.wait_for or args.wait_url) and not args.bg:
+            raise UsageError("--wait-for and --wait-url need --bg")
         terminal = self.terminal_named(name)
-        if args.clear:
+        if args.clear and terminal.running is None:  # a busy terminal keeps its server logs
             terminal.clear()
         timeout = args.timeout if args.timeout is not None else self.settings.timeout
         strict = not args.allow_error
@@ -191,8 +193,6 @@ class ExecuteMagics(Magics):
             if result.status is not None and result.status != 0 and strict:
                 raise CommandFailed.before_ready(name, result)
         else:
-            if args.wait_for or args.wait_url:
-                raise UsageError("--wait-for and --wait-url need --bg")
             result = terminal.run(
                 command, timeout=timeout, strict=strict, input=text_input,
                 on_output=write, on_input=self._ask,
@@ -295,6 +295,8 @@ class ExecuteMagics(Magics):
         if not words or (len(words) not in (1, 3)) or (len(words) == 3 and words[1] != "--lines"):
             raise UsageError("usage: %terminal show N [--lines K]")
         (name,) = self._names(words[0])
+        if len(words) == 3 and not words[2].isdigit():
+            raise UsageError(f"%terminal show: --lines wants a number, not {words[2]!r}")
         lines = int(words[2]) if len(words) == 3 else 100
         terminal = self.terminals.get(name)
         text = terminal.transcript.text() if terminal else ""

@@ -62,6 +62,21 @@ def _last_rewrite(line: str) -> str:
     return parts[-1] if parts else ""
 
 
+def engine_lines(cell_path: str) -> re.Pattern:
+    """Lines in which a terminal shows the engine itself, to be hidden.
+
+    ``set -v`` echoes the typed run line and PROMPT_COMMAND, ``set -x`` traces
+    the ``source`` of the cell file, and a program that turns terminal echo
+    back on (``stty sane``) echoes the typed line.
+    """
+    return re.compile(
+        r"^(?: __modwsgi_magics_run \d+ (?:strict|all)"
+        r"|\{ __modwsgi_magics_prompt; \} 2>/dev/null"
+        rf"|\S* ?source {re.escape(cell_path)})\r?\n",
+        re.MULTILINE,
+    )
+
+
 class TerminalDecoder:
     """Incremental bytes-to-text for a terminal stream.
 

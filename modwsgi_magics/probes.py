@@ -10,16 +10,21 @@ from __future__ import annotations
 
 import os
 import platform
+import struct
 import time
 import urllib.error
 import urllib.request
 
 import psutil
 
-#: The number of the read(2) system call, as /proc/PID/syscall shows it.
-_READ_SYSCALL = {"x86_64": 0, "aarch64": 63, "arm64": 63, "i686": 3, "armv7l": 3}.get(
-    platform.machine()
-)
+#: System calls a process waits for the terminal in, by number as /proc/PID/syscall
+#: shows them: read(2) itself, and the poll/select family that readline-based
+#: programs (``python3 -i``) wait in before they read.
+_WAITS = {
+    "x86_64": {0: "read", 7: "poll", 23: "select", 270: "pselect6", 271: "ppoll"},
+    "aarch64": {63: "read", 72: "pselect6", 73: "ppoll"},
+}.get(platform.machine(), {})
+_POLLIN = 0x1
 
 
 def foreground_pids(master_fd: int, shell_pid: int) -> list[int]:
@@ -41,23 +46,58 @@ def foreground_pids(master_fd: int, shell_pid: int) -> list[int]:
 
 
 def reads_terminal(pid: int, tty_path: str) -> bool:
-    """True when ``pid`` sits in read(2) on the terminal (a prompt waits for input).
+    """True when ``pid`` waits to read the terminal (a prompt waits for input).
 
     A process reading the terminal is what a learner sees as a prompt: bash's
-    ``read``, ``input()``, a y/N question. Blocking reads of pipes or sockets
-    do not count.
+    ``read``, ``input()``, a y/N question, a password prompt on /dev/tty.
+    Waits on pipes or sockets (a server) do not count.
     """
     try:
         with open(f"/proc/{pid}/syscall") as handle:
             fields = handle.read().split()
+        call, args = _WAITS.get(int(fields[0])), [int(arg, 16) for arg in fields[1:4]]
+    except (OSError, ValueError, IndexError):
+        return False  # running, or gone
+    if call == "read":
+        fds = [args[0]]
+    elif call in ("poll", "ppoll"):
+        fds = _polled_fds(pid, address=args[0], count=args[1])
+    elif call in ("select", "pselect6"):
+        fds = _selected_fds(pid, count=args[0], address=args[1])
+    else:
+        return False
+    return any(_is_terminal(pid, fd, tty_path) for fd in fds)
+
+
+def _is_terminal(pid: int, fd: int, tty_path: str) -> bool:
+    try:
+        return os.readlink(f"/proc/{pid}/fd/{fd}") in (tty_path, "/dev/tty")
     except OSError:
         return False
-    if _READ_SYSCALL is None or len(fields) < 2 or fields[0] != str(_READ_SYSCALL):
-        return False
+
+
+def _read_memory(pid: int, address: int, size: int) -> bytes:
+    if not address or not 0 < size <= 65536:
+        return b""
     try:
-        return os.readlink(f"/proc/{pid}/fd/{int(fields[1], 16)}") == tty_path
-    except (OSError, ValueError):
-        return False
+        with open(f"/proc/{pid}/mem", "rb") as memory:
+            memory.seek(address)
+            return memory.read(size)
+    except (OSError, ValueError, OverflowError):
+        return b""
+
+
+def _polled_fds(pid: int, address: int, count: int) -> list[int]:
+    """The fds a poll(2) waits to read, from its ``struct pollfd`` array."""
+    data = _read_memory(pid, address, count * 8)
+    entries = struct.iter_unpack("ihh", data[: len(data) // 8 * 8])
+    return [fd for fd, events, _ in entries if events & _POLLIN]
+
+
+def _selected_fds(pid: int, count: int, address: int) -> list[int]:
+    """The fds a select(2) waits to read, from its read ``fd_set``."""
+    bits = int.from_bytes(_read_memory(pid, address, (count + 7) // 8), "little")
+    return [fd for fd in range(count) if bits >> fd & 1]
 
 
 def waiting_for_input(master_fd: int, shell_pid: int, tty_path: str) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import select
 import shutil
 import struct
 import subprocess
@@ -49,9 +50,11 @@ class ShellProcess:
         try:
             self._open_channels(columns, rows)
             self._start_watchdog(shell, cwd, env)
-        except BaseException:
+        except BaseException as err:
             self.stop()
             self.release()
+            if isinstance(err, OSError) and not isinstance(err, TerminalStartError):
+                raise TerminalStartError(f"{shell} could not start in {cwd}: {err}") from None
             raise
 
     def _open_channels(self, columns: int, rows: int) -> None:
@@ -94,6 +97,24 @@ class ShellProcess:
         if word != "started":
             raise TerminalStartError(f"{shell} did not start: {rest or 'the watchdog died'}")
         self.pid = int(rest)
+
+    def prepare_to_type(self) -> None:
+        """Drop stale type-ahead, and turn echo off again if a command turned it on
+        (``stty sane``, ``reset``), so the typed run line stays unseen."""
+        termios.tcflush(self.slave, termios.TCIFLUSH)
+        attrs = termios.tcgetattr(self.slave)
+        if attrs[3] & termios.ECHO:
+            attrs[3] &= ~termios.ECHO
+            termios.tcsetattr(self.slave, termios.TCSANOW, attrs)
+
+    def type(self, data: bytes) -> None:
+        """Write all of ``data`` to the terminal, however full its input queue is."""
+        view = memoryview(data)
+        while view:
+            try:
+                view = view[os.write(self.master, view) :]
+            except BlockingIOError:
+                select.select([], [self.master], [], 1.0)
 
     def write_cell(self, text: str) -> None:
         """Replace the cell file's text, without O_TRUNC.

@@ -19,29 +19,48 @@ PS2=
 __modwsgi_magics_run() {
     __modwsgi_magics_seq=$1
     __modwsgi_magics_failed=
+    __modwsgi_magics_errtrace=${-//[^E]/}
     if [[ $2 == strict ]]; then
         # Stop at the first failing command, as `set -e` would, but keep the
-        # shell: `return` leaves the sourced cell, not bash. The first failure
-        # inside the cell file names the line; later ones are its echoes.
-        trap '__modwsgi_magics_error $? "$LINENO" && return $__modwsgi_magics_status' ERR
+        # shell: `return` leaves the sourced cell, not bash. errtrace makes a
+        # failure inside a function or subshell stop the cell too.
+        set -E
+        trap '{ __modwsgi_magics_error $? "$LINENO" && return $__modwsgi_magics_status; } 2>/dev/null' ERR
     fi
+    # The cell's own `set -x`, paused at the prompt (see below).
+    [[ -z $__modwsgi_magics_options ]] || set "-$__modwsgi_magics_options"
     source "$__modwsgi_magics_cell"
 }
 
 __modwsgi_magics_error() {
     __modwsgi_magics_status=$1
-    if [[ -z $__modwsgi_magics_failed && ${BASH_SOURCE[1]-} == "$__modwsgi_magics_cell" ]]; then
+    # Name the line only for a failure at the cell's top level: a function's
+    # body may come from an earlier cell, whose lines are not this cell's.
+    if [[ -z $__modwsgi_magics_failed && ${FUNCNAME[1]-} == source
+          && ${BASH_SOURCE[1]-} == "$__modwsgi_magics_cell" ]]; then
         __modwsgi_magics_failed="$1 $2"
     fi
-    [[ -n ${FUNCNAME[1]-} ]]  # true inside the cell or the run function, not at the prompt
+    [[ -n ${FUNCNAME[1]-} ]]  # true inside the cell or a function, not at the prompt
 }
 
 __modwsgi_magics_prompt() {
     local status=$?
     trap - ERR
+    # Pause xtrace, so the engine's own lines do not show (bash itself keeps
+    # `set -v` for the prompt; the engine hides the two lines that echoes).
+    __modwsgi_magics_options=${-//[^x]/}
+    set +x
+    [[ -n ${__modwsgi_magics_errtrace-} ]] || set +E
+    # Type-ahead the command left unread (--input) must not run as commands.
+    while read -r -t 0; do read -r -t 1 __modwsgi_magics_unread || break; done
     PS1=
     PS2=
     printf '%s\0%s\0%s\0%s\0%s\0' "${__modwsgi_magics_seq:-0}" "$status" \
         "${__modwsgi_magics_failed-}" "$PWD" "${VIRTUAL_ENV-}" >"$__modwsgi_magics_fifo"
 }
-PROMPT_COMMAND=__modwsgi_magics_prompt
+
+__modwsgi_magics_options=
+# The hook must survive the cells: a cell that assigns PROMPT_COMMAND gets a
+# clear "readonly variable" error instead of a terminal that never answers.
+declare -r PROMPT_COMMAND='{ __modwsgi_magics_prompt; } 2>/dev/null'
+readonly -f __modwsgi_magics_run __modwsgi_magics_error __modwsgi_magics_prompt

@@ -19,6 +19,7 @@ from modwsgi_magics.errors import (
     InputRequired,
     TerminalBusy,
     TerminalExited,
+    TerminalStartError,
 )
 
 
@@ -240,3 +241,91 @@ def test_when_a_background_command_is_not_ready_in_time_then_it_is_stopped(termi
         terminal.start("echo waiting; sleep 60", ready=Readiness(pattern="never"), timeout=0.5)
     assert terminal.running is None
     assert terminal.run("echo free").text == "free\n"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        f"{sys.executable} -c 'import getpass; getpass.getpass()'",  # reads /dev/tty
+        f"{sys.executable} -i",  # readline waits in select(2)
+        "bash",  # a nested shell
+        "cat",
+    ],
+)
+def test_when_a_program_waits_for_the_keyboard_then_it_fails_fast(terminal, command):
+    terminal.run("KEEP=1")
+    with pytest.raises(InputRequired):
+        terminal.run(command, timeout=20)
+    assert terminal.run("echo $KEEP").text == "1\n"
+
+
+def test_when_a_server_waits_on_a_socket_then_it_is_not_taken_for_a_prompt(terminal):
+    with pytest.raises(CommandTimeout):
+        terminal.run(f"{sys.executable} -m http.server 0 --bind 127.0.0.1", timeout=1.5)
+
+
+def test_when_input_is_left_unread_then_it_is_not_run_as_a_command(terminal, tmp_path):
+    terminal.run("echo hi", input=f"touch {tmp_path}/injected\n")
+    terminal.run("read a", input="one\ntwo\n")
+    assert terminal.run("echo $a").text == "one\n"
+    assert not (tmp_path / "injected").exists()
+    assert "command not found" not in terminal.transcript.text()
+
+
+def test_when_a_cell_traces_or_echoes_then_the_engine_stays_hidden(terminal):
+    terminal.run("set -x")
+    traced = terminal.run("echo hi").output
+    terminal.run("set +x; set -v")
+    verbose = terminal.run("echo v").output
+    terminal.run("set +v; stty sane")
+    echoed = terminal.run("echo e").output
+    for output in (traced, verbose, echoed):
+        assert "__modwsgi_magics" not in output and "source" not in output
+    assert traced.endswith("echo hi\nhi\n") and verbose == "echo v\nv\n" and echoed == "e\n"
+
+
+def test_when_a_cell_assigns_prompt_command_then_it_fails_and_the_terminal_lives(terminal):
+    result = terminal.run("PROMPT_COMMAND='history -a'")
+    assert result.status == 1 and "readonly variable" in result.text
+    assert terminal.run("echo alive").text == "alive\n"
+
+
+def test_when_output_ends_in_half_an_escape_then_the_next_command_is_whole(terminal):
+    terminal.run("printf 'x\\033'")
+    assert terminal.run("echo next").text == "next\n"
+
+
+@pytest.mark.parametrize(
+    ("body", "line"),
+    [
+        ("f() { false; echo in-f; }\nf\necho after", 2),
+        ("( false; echo in-subshell )\necho after", 1),
+    ],
+)
+def test_when_a_function_or_subshell_fails_then_the_cell_stops_at_its_call(terminal, body, line):
+    result = terminal.run(body)
+    assert (result.status, result.failed_line, result.text) == (1, line, "")
+
+
+def test_when_input_is_bigger_than_the_terminal_buffer_then_all_of_it_arrives(terminal):
+    lines = "".join(f"{n:09}\n" for n in range(20_000))  # 200,000 characters
+    assert terminal.run("head -n 20000 | wc -l", input=lines).text.strip() == "20000"
+
+
+def test_when_the_folder_does_not_exist_then_the_start_error_names_it():
+    with pytest.raises(TerminalStartError, match="could not start in /no/such/folder"):
+        Terminal(cwd="/no/such/folder")
+
+
+def test_when_stop_is_pressed_twice_then_the_next_signal_goes_at_once(terminal):
+    presses = []
+
+    def press_stop(text):  # pressed on the first two ticks
+        if len(presses) < 2:
+            presses.append(text)
+            raise KeyboardInterrupt
+
+    with pytest.raises(CommandInterrupted):
+        terminal.run("trap '' INT; while :; do echo tick; sleep 0.1; done", on_output=press_stop)
+    assert len(presses) == 2 and terminal.running is None
+    assert terminal.run("echo idle").text == "idle\n"

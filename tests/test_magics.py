@@ -239,3 +239,14 @@ def test_when_terminal_input_has_spaces_and_clear_is_asked_then_both_are_kept(fr
     capsys.readouterr()
     fresh.run_line_magic("terminal", "show 1")
     assert capsys.readouterr().out == "(terminal 1 has no output yet)\n"
+
+
+def test_when_a_busy_terminal_is_asked_to_clear_then_its_server_log_stays(fresh, capsys):
+    fresh.run_cell_magic("execute1", "--bg --wait-for up", "echo up; sleep 60")
+    with pytest.raises(TerminalBusy):
+        fresh.run_cell_magic("execute1", "--clear", "echo no")
+    terminal = fresh.magics_manager.registry["ExecuteMagics"].terminals["1"]
+    assert "up" in terminal.transcript.text()
+    with pytest.raises(UsageError, match="wants a number"):
+        fresh.run_line_magic("terminal", "show 1 --lines many")
+    fresh.run_line_magic("terminal", "interrupt 1")
