@@ -27,7 +27,6 @@ import contextlib
 import os
 import queue
 import re
-import select
 import signal
 import threading
 import time
@@ -44,7 +43,8 @@ from .errors import (
     TerminalExited,
     TerminalStartError,
 )
-from .output import OutputBudget, TailBuffer, TerminalDecoder, engine_lines, plain_text
+from .output import OutputBudget, TailBuffer, plain_text
+from .reader import StatusRecord, TerminalReader
 from .results import Readiness, RunResult, TerminalStatus
 from .shell import ShellProcess
 
@@ -116,21 +116,16 @@ class Terminal:
         self._job: _Job | None = None
         self._seq = 0
         self._started = threading.Event()
-        self._decoder = TerminalDecoder()
-        self._status_buffer = b""
         try:
             self._process = ShellProcess(shell, self.cwd, env, columns, rows)
         except TerminalStartError as err:
             raise TerminalStartError(f"terminal {name}: {err}") from None
         self.pid = self._process.pid
-        self._engine_lines = engine_lines(self._process.cell_path)
         self.tty_path = self._process.tty_path
         self._master = self._process.master
-        self._reader = threading.Thread(
-            target=self._read_loop, name=f"terminal-{name}-reader", daemon=True
-        )
-        self._reader.start()
-        self._finalizer = weakref.finalize(self, _teardown, self._process, self._reader)
+        reader = TerminalReader(self._process, self._on_text, self._on_record, self._on_exit, name)
+        reader.start()
+        self._finalizer = weakref.finalize(self, _teardown, self._process, reader.thread)
         if not self._started.wait(start_timeout) or self.exit_status is not None:
             output = self.transcript.text()
             self.close()
@@ -158,76 +153,27 @@ class Terminal:
     def __repr__(self) -> str:
         return f"Terminal(name={self.name!r}, shell={self.shell!r}, cwd={self.cwd!r})"
 
-    # -- the reader thread ----------------------------------------------------
+    # -- what the reader thread reports ------------------------------------------
 
-    def _read_loop(self) -> None:
-        watchdog_fd = self._process.watchdog_fd
-        while True:
-            ready, _, _ = select.select(
-                [self._master, self._process.status_fd, watchdog_fd], [], []
-            )
-            if self._master in ready:
-                self._drain_pty()
-            if self._process.status_fd in ready:
-                self._read_status()
-            if watchdog_fd in ready:
-                line = os.read(watchdog_fd, 4096).decode()
-                self._drain_pty()
-                self._publish(self._decoder.flush())
-                code = int(line.split()[1]) if line.startswith("exited") else -9
-                self._on_exit(code)
-                return
-
-    def _drain_pty(self) -> None:
-        """Read all the pty holds; Linux flushes in-flight pty data before EAGAIN."""
-        while True:
-            try:
-                data = os.read(self._master, 65536)
-            except (BlockingIOError, OSError):
-                return
-            if not data:
-                return
-            self._publish(self._decoder.feed(data))
-
-    def _publish(self, text: str) -> None:
-        if not text:
-            return
-        cell_path = self._process.cell_path
-        if cell_path in text or "__modwsgi_magics_" in text:
-            text = self._engine_lines.sub("", text)
-            text = text.replace(cell_path + ": ", "")  # bash's "line N:" stays
+    def _on_text(self, text: str) -> None:
         with self._lock:
             self.transcript.append(text)
             job = self._job
             if job is not None and job.listening:
                 job.events.put(("output", text))
 
-    def _read_status(self) -> None:
-        try:
-            self._status_buffer += os.read(self._process.status_fd, 65536)
-        except BlockingIOError:
-            return
-        fields = self._status_buffer.split(b"\0")
-        while len(fields) > 5:
-            record, fields = fields[:5], fields[5:]
-            self._on_record(*(part.decode(errors="replace") for part in record))
-        self._status_buffer = b"\0".join(fields)
-
-    def _on_record(self, seq: str, status: str, failed: str, cwd: str, venv: str) -> None:
-        self.cwd, self.virtualenv = cwd, venv
-        if seq == "0" and not self._started.is_set():
+    def _on_record(self, record: StatusRecord) -> None:
+        self.cwd, self.virtualenv = record.cwd, record.virtualenv
+        if record.seq == 0 and not self._started.is_set():
             self._started.set()
             return
-        self._drain_pty()  # output before the prompt belongs to the command
-        self._publish(self._decoder.flush())  # so does a half escape sequence
         with self._lock:
             job = self._job
-            if job is None or str(job.seq) != seq:
+            if job is None or job.seq != record.seq:
                 return  # a prompt after Ctrl-C on an idle shell, say
-            job.status = self.last_status = int(status)
-            if failed:
-                failed_status, line = failed.split()
-                job.status, job.failed_line = int(failed_status), int(line)
+            job.status = self.last_status = record.status
+            if record.failed_status is not None:
+                job.status, job.failed_line = record.failed_status, record.failed_line
             self._job = None
             job.events.put(("done", None))
 

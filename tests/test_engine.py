@@ -317,6 +317,16 @@ def test_when_the_folder_does_not_exist_then_the_start_error_names_it():
         Terminal(cwd="/no/such/folder")
 
 
+#: A program that shrugs off Ctrl-C and ticks for a minute.
+STUBBORN = (
+    "import signal, time\n"
+    "signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+    "for _ in range(600):\n"
+    '    print("tick")\n'
+    "    time.sleep(0.1)"
+)
+
+
 def test_when_stop_is_pressed_twice_then_the_next_signal_goes_at_once(terminal):
     presses = []
 
@@ -326,6 +336,6 @@ def test_when_stop_is_pressed_twice_then_the_next_signal_goes_at_once(terminal):
             raise KeyboardInterrupt
 
     with pytest.raises(CommandInterrupted):
-        terminal.run("trap '' INT; while :; do echo tick; sleep 0.1; done", on_output=press_stop)
+        terminal.run(f"{sys.executable} -u -c '{STUBBORN}'", on_output=press_stop)
     assert len(presses) == 2 and terminal.running is None
     assert terminal.run("echo idle").text == "idle\n"
