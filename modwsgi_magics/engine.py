@@ -111,6 +111,7 @@ class Terminal:
         self.max_output_bytes = max_output_bytes
         self.last_status: int | None = None
         self.exit_status: int | None = None
+        self.errexit = False  # `set -e` on in the shell: its next failure ends it
         self.transcript = TailBuffer(transcript_bytes)
         self._lock = threading.Lock()
         self._job: _Job | None = None
@@ -164,6 +165,7 @@ class Terminal:
 
     def _on_record(self, record: StatusRecord) -> None:
         self.cwd, self.virtualenv = record.cwd, record.virtualenv
+        self.errexit = "e" in record.flags
         if record.seq == 0 and not self._started.is_set():
             self._started.set()
             return
@@ -319,7 +321,7 @@ class Terminal:
 
     def _submit(self, command: str, strict: bool, background: bool) -> _Job:
         if self.exited:
-            raise TerminalExited.from_status(self.name, self.exit_status)
+            raise TerminalExited.from_status(self.name, self.exit_status, self.errexit)
         with self._lock:
             if self._job is not None:
                 busy = self._job

@@ -114,15 +114,17 @@ class TerminalExited(TerminalError, RuntimeError):
     """The shell of a terminal ended (``exit``, or it died)."""
 
     @classmethod
-    def from_status(cls, terminal: str, status: int | None) -> TerminalExited:
-        how = (
-            f"was killed by signal {-status}"
-            if status is not None and status < 0
-            else (f"exited with status {status}")
-        )
+    def from_status(
+        cls, terminal: str, status: int | None, errexit: bool = False
+    ) -> TerminalExited:
+        if status is not None and status < 0:
+            how = f"was killed by signal {-status}"
+        else:
+            how = f"exited with status {status}"
+        why = " (`set -e` was on: a failing command ends the shell)" if errexit else ""
         return cls(
-            f"terminal {terminal}: the shell {how}; its variables, cwd and virtualenv are gone.\n"
-            "The next command starts a fresh shell."
+            f"terminal {terminal}: the shell {how}{why}; its variables, cwd and virtualenv "
+            "are gone.\nThe next command starts a fresh shell."
         )
 
 

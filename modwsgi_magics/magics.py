@@ -7,6 +7,7 @@ returns; everything about bash lives in :mod:`modwsgi_magics.engine`.
 from __future__ import annotations
 
 import atexit
+import getpass
 import os
 import re
 import shlex
@@ -38,6 +39,8 @@ EXECUTE_MAGICS: tuple[tuple[str, tuple[str, ...], str], ...] = (
 
 #: A cell body that means "press Ctrl-C in that terminal".
 CTRL_C = re.compile(r"\s*<ctrl[-+]c>\s*", re.IGNORECASE)
+#: A prompt whose answer should not be echoed in the notebook.
+PASSWORD_PROMPT = re.compile(r"pass(?:word|phrase)\b[^\n]*$", re.IGNORECASE)
 #: One shell word: quoted strings, escapes, or plain characters.
 _WORD = re.compile(r"""\s*((?:'[^']*'|"(?:\\.|[^"\\])*"|\\.|[^\s'"\\])+)""")
 _VALUE_OPTIONS = {"--wait-for", "--wait-url", "--timeout", "--expect", "--out", "--input"}
@@ -198,7 +201,7 @@ class ExecuteMagics(Magics):
                 on_output=write, on_input=self._ask,
             )  # fmt: skip
         if result.exited:
-            error = TerminalExited.from_status(name, result.status)
+            error = TerminalExited.from_status(name, result.status, terminal.errexit)
             if strict:
                 raise error
             sys.stderr.write(f"{error}\n")
@@ -208,9 +211,14 @@ class ExecuteMagics(Magics):
 
     @staticmethod
     def _ask(prompt: str) -> str | None:
-        """Ask the learner through Jupyter's input box; None where no one can answer."""
+        """Ask the learner through Jupyter's input box; None where no one can answer.
+
+        The prompt already shows in the cell's output; a password prompt gets
+        Jupyter's hidden input box.
+        """
+        ask = getpass.getpass if PASSWORD_PROMPT.search(prompt) else input
         try:
-            return input() + "\n"
+            return ask("") + "\n"
         except (StdinNotImplementedError, EOFError, OSError, RuntimeError):
             return None
 

@@ -19,7 +19,7 @@ from .output import TerminalDecoder, engine_lines
 from .shell import ShellProcess
 
 #: Fields of one record, as terminal.bashrc's PROMPT_COMMAND writes them.
-RECORD_FIELDS = 5
+RECORD_FIELDS = 6
 
 
 @dataclass(frozen=True)
@@ -32,10 +32,11 @@ class StatusRecord:
     failed_line: int | None
     cwd: str
     virtualenv: str
+    flags: str  # bash's $-: "e" when `set -e` is on
 
     @classmethod
     def from_fields(cls, fields: list[bytes]) -> StatusRecord:
-        seq, status, failed, cwd, venv = (field.decode(errors="replace") for field in fields)
+        seq, status, failed, cwd, venv, flags = (field.decode(errors="replace") for field in fields)
         failed_status, _, line = failed.partition(" ")
         return cls(
             int(seq),
@@ -44,6 +45,7 @@ class StatusRecord:
             int(line) if failed else None,
             cwd,
             venv,
+            flags,
         )
 
 

@@ -6,7 +6,8 @@
 # and nothing after the typed line sits in the terminal for a command to read.
 #
 # The end of a command is reported out of band: PROMPT_COMMAND writes a record
-# (sequence, exit status, failing status and line, cwd, virtualenv) into a FIFO
+# (sequence, exit status, failing status and line, cwd, virtualenv, shell
+# flags) into a FIFO
 # of that folder. The terminal's output carries no marker that output could fake.
 
 __modwsgi_magics_fifo=$MODWSGI_MAGICS_FIFO
@@ -55,8 +56,8 @@ __modwsgi_magics_prompt() {
     while read -r -t 0; do read -r -t 1 __modwsgi_magics_unread || break; done
     PS1=
     PS2=
-    printf '%s\0%s\0%s\0%s\0%s\0' "${__modwsgi_magics_seq:-0}" "$status" \
-        "${__modwsgi_magics_failed-}" "$PWD" "${VIRTUAL_ENV-}" >"$__modwsgi_magics_fifo"
+    printf '%s\0%s\0%s\0%s\0%s\0%s\0' "${__modwsgi_magics_seq:-0}" "$status" \
+        "${__modwsgi_magics_failed-}" "$PWD" "${VIRTUAL_ENV-}" "$-" >"$__modwsgi_magics_fifo"
 }
 
 __modwsgi_magics_options=

@@ -149,3 +149,18 @@ def test_when_two_million_lines_stream_then_the_notebook_keeps_the_cap(tmp_path)
     assert "lines (" in text and "characters) left out" in text
     binary = "".join(output.get("text", "") for output in book.cells[3].outputs)
     assert binary.endswith("binary-done\n")
+
+
+def test_when_a_password_is_asked_then_the_input_box_hides_it(kernel):
+    _, client = kernel
+    requests = []
+
+    def answer(msg: dict) -> None:
+        requests.append(msg["content"])
+        client.input("s3cret")
+
+    reply, shown = run(
+        client, "%%execute1\nread -s -p 'Password: ' pw; echo; echo ${#pw}", stdin_hook=answer
+    )
+    assert reply["status"] == "ok" and shown.endswith("6\n")
+    assert requests[0]["password"] is True

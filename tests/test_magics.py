@@ -250,3 +250,9 @@ def test_when_a_busy_terminal_is_asked_to_clear_then_its_server_log_stays(fresh,
     with pytest.raises(UsageError, match="wants a number"):
         fresh.run_line_magic("terminal", "show 1 --lines many")
     fresh.run_line_magic("terminal", "interrupt 1")
+
+
+def test_when_set_e_ends_the_shell_then_the_error_says_why(fresh):
+    fresh.run_cell_magic("execute2", "", "set -e")
+    with pytest.raises(TerminalExited, match="`set -e` was on"):
+        fresh.run_cell_magic("execute2", "", "false")
