@@ -290,6 +290,23 @@ class Terminal:
         """Type ``text`` into the terminal, as a learner at the keyboard would."""
         self._process.type(text.encode())
 
+    def latest_output(self, lines: int, quiet: float = 0.1, timeout: float = 1.0) -> str:
+        """The transcript's last ``lines``, once output has paused for ``quiet`` s.
+
+        A server's log line can still be on its way through the pty when the
+        request that caused it has returned; the pause lets it land first.
+        """
+        deadline = time.monotonic() + timeout
+        end = self.transcript.end
+        while time.monotonic() < deadline:
+            time.sleep(quiet)
+            if self.transcript.end == end:
+                break
+            end = self.transcript.end
+        with self._lock:
+            text = self.transcript.text()
+        return "".join(text.splitlines(keepends=True)[-lines:])
+
     def clear(self) -> None:
         """Forget the kept transcript (what ``%terminal show`` would print)."""
         with self._lock:

@@ -307,9 +307,8 @@ class ExecuteMagics(Magics):
             raise UsageError(f"%terminal show: --lines wants a number, not {words[2]!r}")
         lines = int(words[2]) if len(words) == 3 else 100
         terminal = self.terminals.get(name)
-        text = terminal.transcript.text() if terminal else ""
-        kept = text.splitlines(keepends=True)[-lines:]
-        sys.stdout.write("".join(kept) or f"(terminal {name} has no output yet)\n")
+        text = terminal.latest_output(lines) if terminal else ""
+        sys.stdout.write(text or f"(terminal {name} has no output yet)\n")
 
     def _interrupt_all(self, rest: str) -> None:
         names = self._names(rest)
