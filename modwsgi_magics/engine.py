@@ -209,11 +209,9 @@ class Terminal:
         :class:`~modwsgi_magics.errors.InputRequired` raised. On ``timeout``
         the command is interrupted and ``CommandTimeout`` raised.
         """
-        job = self._submit(command, strict, background=False)
+        job = self._submit(command, strict, input, background=False)
         deadline = time.monotonic() + timeout if timeout else None
         try:
-            if input:
-                self._process.type(input.encode())
             while True:
                 outcome = self._follow(job, on_output, deadline, watch_input=True)
                 if outcome == "done":
@@ -248,11 +246,9 @@ class Terminal:
         """
         ready = ready or Readiness()
         exclude = probes.descendant_pids(self._process.watchdog.pid)
-        job = self._submit(command, strict, background=True)
+        job = self._submit(command, strict, input, background=True)
         deadline = time.monotonic() + timeout if timeout else None
         try:
-            if input:
-                self._process.type(input.encode())
             outcome = self._follow(job, on_output, deadline, ready=ready, exclude=exclude)
         except KeyboardInterrupt:
             self._stop(job, on_output)
@@ -336,7 +332,7 @@ class Terminal:
 
     # -- internals ------------------------------------------------------------
 
-    def _submit(self, command: str, strict: bool, background: bool) -> _Job:
+    def _submit(self, command: str, strict: bool, input: str | None, background: bool) -> _Job:
         if self.exited:
             raise TerminalExited.from_status(self.name, self.exit_status, self.errexit)
         with self._lock:
@@ -352,7 +348,14 @@ class Terminal:
         self._process.write_cell(command if command.endswith("\n") else command + "\n")
         self._process.prepare_to_type()
         mode = "strict" if strict else "all"
-        self._process.type(f" __modwsgi_magics_run {job.seq} {mode}\n".encode())
+        # One write: the text typed ahead sits behind the run line before bash
+        # can finish the command, so its prompt discards whatever is left unread.
+        typed = (
+            f" __modwsgi_magics_run {job.seq} {mode} input\n{input}"
+            if input
+            else (f" __modwsgi_magics_run {job.seq} {mode}\n")
+        )
+        self._process.type(typed.encode())
         return job
 
     def _follow(

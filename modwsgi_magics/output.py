@@ -70,7 +70,7 @@ def engine_lines(cell_path: str) -> re.Pattern:
     back on (``stty sane``) echoes the typed line.
     """
     return re.compile(
-        r"^(?: __modwsgi_magics_run \d+ (?:strict|all)"
+        r"^(?: __modwsgi_magics_run \d+ (?:strict|all)(?: input)?"
         r"|\{ __modwsgi_magics_prompt; \} 2>/dev/null"
         rf"|\S* ?source {re.escape(cell_path)})\r?\n",
         re.MULTILINE,

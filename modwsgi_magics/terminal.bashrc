@@ -19,6 +19,7 @@ PS2=
 
 __modwsgi_magics_run() {
     __modwsgi_magics_seq=$1
+    __modwsgi_magics_typed_ahead=${3-}
     __modwsgi_magics_failed=
     __modwsgi_magics_errtrace=${-//[^E]/}
     if [[ $2 == strict ]]; then
@@ -52,8 +53,13 @@ __modwsgi_magics_prompt() {
     __modwsgi_magics_options=${-//[^x]/}
     set +x
     [[ -n ${__modwsgi_magics_errtrace-} ]] || set +E
-    # Type-ahead the command left unread (--input) must not run as commands.
-    while read -r -t 0; do read -r -t 1 __modwsgi_magics_unread || break; done
+    # Text typed ahead for the command (--input) and left unread must not run
+    # as commands. Only then: a stray prompt (Ctrl-C on an idle shell) must
+    # not eat the engine's next line.
+    if [[ -n ${__modwsgi_magics_typed_ahead-} ]]; then
+        while read -r -t 0; do read -r -t 1 __modwsgi_magics_unread || break; done
+        __modwsgi_magics_typed_ahead=
+    fi
     PS1=
     PS2=
     printf '%s\0%s\0%s\0%s\0%s\0%s\0' "${__modwsgi_magics_seq:-0}" "$status" \

@@ -32,7 +32,7 @@ from modwsgi_magics.errors import WorkshopError
 from modwsgi_magics.magics import unescape
 from modwsgi_magics.workshop import PageFile, find_pages, notebook_names, workshop_pages
 
-SEED = Path(__file__).parents[2] / "shared" / "seeds" / "000_7ecf65a1d39538e2.txt"
+SEED = Path(__file__).parent / "fixtures" / "seeds" / "000_7ecf65a1d39538e2.txt"  # shared/seeds
 
 
 def page(text: str, name: str = "page.md"):
