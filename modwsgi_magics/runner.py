@@ -32,6 +32,8 @@ from .output import plain_text
 
 CellCallback = Callable[["CellResult"], None]
 
+#: Seconds between repeated interrupts while a Ctrl-C'd notebook winds down.
+INTERRUPT_REPEAT = 2.0
 #: Lines of a failed cell's output kept in its report.
 OUTPUT_TAIL_LINES = 10
 
@@ -291,14 +293,21 @@ def _execute(client: NotebookClient, tracker: _CellTracker) -> None:
         done.wait()
     except KeyboardInterrupt:
         tracker.interrupted = True
-        process = getattr(client.km, "provisioner", None)
-        pid = getattr(process, "pid", None)
-        if pid:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGINT)
-        done.wait()
+        # A kernel between two cells ignores SIGINT, and the next cell may already
+        # be on its way: repeat the interrupt until nbclient gives up.
+        _interrupt_kernel(client)
+        while not done.wait(INTERRUPT_REPEAT):
+            _interrupt_kernel(client)
     if failure:
         raise failure[0]
+
+
+def _interrupt_kernel(client: NotebookClient) -> None:
+    """SIGINT to the kernel process, as Jupyter's stop button sends."""
+    pid = getattr(getattr(client.km, "provisioner", None), "pid", None)
+    if pid:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGINT)
 
 
 class _CellTracker:

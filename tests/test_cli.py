@@ -9,6 +9,7 @@ terminals through the runner's, the kernel's and the shell's environment.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -19,7 +20,7 @@ from pathlib import Path
 import nbformat
 import psutil
 import pytest
-from conftest import free_port, wait_until
+from conftest import free_port, tagged_processes, wait_until
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 WORKSHOPS = Path(__file__).with_name("fixtures") / "workshops"
@@ -188,7 +189,9 @@ def test_when_a_cell_outlives_the_timeout_then_run_fails_it_and_ends_the_command
     wait_until(lambda: not sleeping())
 
 
-def test_when_run_gets_ctrl_c_then_the_command_is_interrupted_and_nothing_else_runs(tmp_path):
+def test_when_run_gets_ctrl_c_then_the_command_is_interrupted_and_nothing_else_runs(
+    tmp_path, no_leftover_processes
+):
     slow = write_notebook(tmp_path / "a.ipynb", LOAD, "%%execute-1\nsleep 955")
     later = write_notebook(tmp_path / "b.ipynb", "print('never')")
     process = subprocess.Popen(
@@ -199,9 +202,13 @@ def test_when_run_gets_ctrl_c_then_the_command_is_interrupted_and_nothing_else_r
         text=True,
     )
 
-    def sleeping() -> list[psutil.Process]:
-        procs = psutil.process_iter(["cmdline"])
-        return [p for p in procs if p.info["cmdline"] == ["sleep", "955"]]
+    def sleeping() -> list[psutil.Process]:  # this run's, not another suite's
+        found = []
+        for proc in tagged_processes(no_leftover_processes):
+            with contextlib.suppress(psutil.Error):
+                if proc.cmdline() == ["sleep", "955"]:
+                    found.append(proc)
+        return found
 
     try:
         wait_until(sleeping, timeout=60)
@@ -301,3 +308,24 @@ def test_when_the_console_script_is_installed_then_it_is_the_same_command():
     run = subprocess.run([script, "--help"], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0
     assert "run" in run.stdout and "convert" in run.stdout
+
+
+def test_when_ctrl_c_lands_between_cells_then_the_run_still_stops(tmp_path):
+    """The kernel ignores SIGINT between cells; the runner repeats it until the cell ends."""
+    slow = write_notebook(tmp_path / "a.ipynb", LOAD, "%%execute-1\nsleep 956")
+    process = subprocess.Popen(
+        [*CLI, "run", slow],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert "cell 1/2" in process.stdout.readline()  # the next cell is on its way
+        process.send_signal(signal.SIGINT)
+        out, _ = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 130, out
