@@ -24,6 +24,14 @@ from conftest import free_port, tagged_processes, wait_until
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 WORKSHOPS = Path(__file__).with_name("fixtures") / "workshops"
+
+
+def default_sigint() -> None:
+    """A CLI under test hears Ctrl-C even when the suite runs with SIGINT ignored
+    (started with `&` or nohup), as a learner's terminal would."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 CLI = [sys.executable, "-m", "modwsgi_magics"]
 #: Bound on one CLI call; the fixture notebooks need a few seconds each.
 DEADLINE = 300
@@ -200,6 +208,7 @@ def test_when_run_gets_ctrl_c_then_the_command_is_interrupted_and_nothing_else_r
         stderr=subprocess.DEVNULL,
         stdin=subprocess.DEVNULL,
         text=True,
+        preexec_fn=default_sigint,
     )
 
     def sleeping() -> list[psutil.Process]:  # this run's, not another suite's
@@ -319,6 +328,7 @@ def test_when_ctrl_c_lands_between_cells_then_the_run_still_stops(tmp_path):
         stderr=subprocess.DEVNULL,
         stdin=subprocess.DEVNULL,
         text=True,
+        preexec_fn=default_sigint,
     )
     try:
         assert "cell 1/2" in process.stdout.readline()  # the next cell is on its way
