@@ -25,14 +25,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import queue
 import re
 import signal
 import threading
 import time
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from . import probes
 from .errors import (
@@ -43,7 +41,8 @@ from .errors import (
     TerminalExited,
     TerminalStartError,
 )
-from .output import OutputBudget, TailBuffer, plain_text
+from .job import Job, OutputCallback
+from .output import OutputBudget, TailBuffer
 from .reader import StatusRecord, TerminalReader
 from .results import Readiness, RunResult, TerminalStatus
 from .shell import ShellProcess
@@ -52,8 +51,6 @@ from .shell import ShellProcess
 INPUT_CHECK_AFTER = 0.3
 #: How long a stopped job's remaining processes (a server's workers) get to exit.
 GROUP_EXIT_TIMEOUT = 10.0
-#: Latest output kept raw per job, for --wait-for patterns and input prompts.
-RECENT_CHARS = 8192
 #: How often background readiness and input checks run while a command is quiet.
 POLL_INTERVAL = 0.1
 #: Stopping a foreground job: Ctrl-C as a learner would, then signals to its
@@ -68,24 +65,7 @@ EOF_GRACE = 1.0
 #: How often a pressed Ctrl-C checks whether a new command took the terminal.
 CTRL_C_RECHECK = 0.05
 
-OutputCallback = Callable[[str], None]
 InputCallback = Callable[[str], str | None]
-
-
-@dataclass
-class _Job:
-    seq: int
-    command: str
-    background: bool
-    budget: OutputBudget
-    started: float = field(default_factory=time.monotonic)
-    events: queue.SimpleQueue = field(default_factory=queue.SimpleQueue)
-    listening: bool = True
-    recent: str = ""
-    seen_until: int = 0
-    status: int | None = None
-    failed_line: int | None = None
-    exited: bool = False
 
 
 class Terminal:
@@ -114,7 +94,7 @@ class Terminal:
         self.errexit = False  # `set -e` on in the shell: its next failure ends it
         self.transcript = TailBuffer(transcript_bytes)
         self._lock = threading.Lock()
-        self._job: _Job | None = None
+        self._job: Job | None = None
         self._seq = 0
         self._started = threading.Event()
         try:
@@ -215,11 +195,11 @@ class Terminal:
             while True:
                 outcome = self._follow(job, on_output, deadline, watch_input=True)
                 if outcome == "done":
-                    return self._result(job, on_output)
+                    return job.result(on_output, self.cwd, self.virtualenv)
                 if outcome == "deadline":
                     self._stop(job, on_output)
                     raise CommandTimeout.from_command(self.name, command, timeout)
-                prompt = _last_line(plain_text(job.recent))
+                prompt = job.prompt()
                 answer = on_input(prompt) if on_input else None
                 if answer is None:
                     self._end_input(job, on_output)
@@ -257,11 +237,11 @@ class Terminal:
             self._stop(job, on_output)
             raise CommandTimeout.not_ready(self.name, command, timeout, ready.describe())
         if outcome == "done":
-            return self._result(job, on_output)
+            return job.result(on_output, self.cwd, self.virtualenv)
         with self._lock:
             job.listening = False
             job.seen_until = self.transcript.end
-        return self._result(job, on_output)
+        return job.result(on_output, self.cwd, self.virtualenv)
 
     def interrupt(self, on_output: OutputCallback | None = None) -> RunResult | None:
         """Ctrl-C the running command, wait for the prompt; return what it printed.
@@ -273,14 +253,10 @@ class Terminal:
             job = self._job
             if job is None:
                 return None
-            job.budget = OutputBudget(self.max_output_bytes, job.budget.hint)
-            unseen = self.transcript.since(job.seen_until)
-            job.events = queue.SimpleQueue()
-            job.listening = True
-        if unseen:
-            job.events.put(("output", unseen))
+            budget = OutputBudget(self.max_output_bytes, job.budget.hint)
+            job.watch_again(budget, self.transcript.since(job.seen_until))
         self._stop(job, on_output)
-        return self._result(job, on_output)
+        return job.result(on_output, self.cwd, self.virtualenv)
 
     def send_input(self, text: str) -> None:
         """Type ``text`` into the terminal, as a learner at the keyboard would."""
@@ -332,7 +308,7 @@ class Terminal:
 
     # -- internals ------------------------------------------------------------
 
-    def _submit(self, command: str, strict: bool, input: str | None, background: bool) -> _Job:
+    def _submit(self, command: str, strict: bool, input: str | None, background: bool) -> Job:
         if self.exited:
             raise TerminalExited.from_status(self.name, self.exit_status, self.errexit)
         with self._lock:
@@ -343,7 +319,7 @@ class Terminal:
                 )
             self._seq += 1
             hint = f"; %terminal show {self.name} has the latest output"
-            job = _Job(self._seq, command, background, OutputBudget(self.max_output_bytes, hint))
+            job = Job(self._seq, command, background, OutputBudget(self.max_output_bytes, hint))
             self._job = job
         self._process.write_cell(command if command.endswith("\n") else command + "\n")
         self._process.prepare_to_type()
@@ -360,7 +336,7 @@ class Terminal:
 
     def _follow(
         self,
-        job: _Job,
+        job: Job,
         on_output: OutputCallback | None,
         deadline: float | None,
         *,
@@ -377,19 +353,13 @@ class Terminal:
             if deadline is not None and now >= deadline:
                 return "deadline"
             wait = POLL_INTERVAL if deadline is None else min(POLL_INTERVAL, deadline - now)
-            try:
-                kind, text = job.events.get(timeout=wait)
-            except queue.Empty:
-                kind = None
+            kind, text = job.next_event(wait)
             if kind == "done":
                 return "done"
             if kind == "output":
                 last_output = time.monotonic()
-                shown = job.budget.feed(text)
-                if shown and on_output:
-                    on_output(shown)
-                job.recent = (job.recent + text)[-RECENT_CHARS:]
-                if pattern and pattern.search(plain_text(job.recent)):
+                job.show(text, on_output)
+                if pattern and pattern.search(job.recent_text()):
                     return "ready"
                 continue
             quiet = time.monotonic() - last_output
@@ -410,7 +380,7 @@ class Terminal:
             probes.listening_ports(self._process.watchdog.pid, exclude)
         )
 
-    def _stop(self, job: _Job, on_output: OutputCallback | None) -> None:
+    def _stop(self, job: Job, on_output: OutputCallback | None) -> None:
         """Stop the job's foreground process group, escalating; never the shell.
 
         The prompt comes back when the job's leader exits; its children (Apache's
@@ -437,14 +407,14 @@ class Terminal:
                     probes.wait_for_group_to_end(stopped_group, GROUP_EXIT_TIMEOUT)
                 return
 
-    def _end_input(self, job: _Job, on_output: OutputCallback | None) -> None:
+    def _end_input(self, job: Job, on_output: OutputCallback | None) -> None:
         """End a command that waits for input: Ctrl-D (end of input) first, which
         ends a REPL or a nested shell that would shrug off Ctrl-C; then stop it."""
         self._process.type(b"\x04")
         if self._follow(job, on_output, time.monotonic() + EOF_GRACE) != "done":
             self._stop(job, on_output)
 
-    def _press_ctrl_c(self, job: _Job, on_output: OutputCallback | None, grace: float) -> bool:
+    def _press_ctrl_c(self, job: Job, on_output: OutputCallback | None, grace: float) -> bool:
         """Type Ctrl-C; type it again if it reached a command that was just ending.
 
         A Ctrl-C that lands between two commands of a cell interrupts bash, which
@@ -471,37 +441,6 @@ class Terminal:
             return None if group == os.getpgid(self.pid) else group
         except OSError:
             return None
-
-    def _result(self, job: _Job, on_output: OutputCallback | None) -> RunResult:
-        while True:  # output that arrived with the end of the command
-            try:
-                kind, text = job.events.get_nowait()
-            except queue.Empty:
-                break
-            if kind == "output":
-                shown = job.budget.feed(text)
-                if shown and on_output:
-                    on_output(shown)
-        ended = job.status is not None
-        tail = job.budget.finish() if ended or not job.background else ""
-        if tail and on_output:
-            on_output(tail)
-        return RunResult(
-            command=job.command,
-            output=job.budget.kept() if ended else "".join(job.budget.head),
-            status=job.status,
-            duration=time.monotonic() - job.started,
-            failed_line=job.failed_line,
-            omitted=job.budget.omitted,
-            exited=job.exited,
-            cwd=self.cwd,
-            virtualenv=self.virtualenv,
-        )
-
-
-def _last_line(text: str) -> str:
-    lines = text.rstrip("\n").rsplit("\n", 1)
-    return lines[-1] if lines else ""
 
 
 def _teardown(process: ShellProcess, reader: threading.Thread) -> None:
