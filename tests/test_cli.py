@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
@@ -24,6 +25,27 @@ from conftest import free_port, tagged_processes, wait_until
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 WORKSHOPS = Path(__file__).with_name("fixtures") / "workshops"
+
+
+def interrupt_cli(args: list, when: Callable[[subprocess.Popen], object]) -> tuple[int, str]:
+    """Start the CLI, press Ctrl-C once ``when(process)`` returns; its status and output."""
+    process = subprocess.Popen(
+        [*CLI, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        preexec_fn=default_sigint,
+    )
+    try:
+        when(process)
+        process.send_signal(signal.SIGINT)
+        out, _ = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    return process.returncode, out
 
 
 def default_sigint() -> None:
@@ -202,14 +224,6 @@ def test_when_run_gets_ctrl_c_then_the_command_is_interrupted_and_nothing_else_r
 ):
     slow = write_notebook(tmp_path / "a.ipynb", LOAD, "%%execute-1\nsleep 955")
     later = write_notebook(tmp_path / "b.ipynb", "print('never')")
-    process = subprocess.Popen(
-        [*CLI, "run", slow, later],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        stdin=subprocess.DEVNULL,
-        text=True,
-        preexec_fn=default_sigint,
-    )
 
     def sleeping() -> list[psutil.Process]:  # this run's, not another suite's
         found = []
@@ -219,15 +233,8 @@ def test_when_run_gets_ctrl_c_then_the_command_is_interrupted_and_nothing_else_r
                     found.append(proc)
         return found
 
-    try:
-        wait_until(sleeping, timeout=60)
-        process.send_signal(signal.SIGINT)
-        out, _ = process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
-    assert process.returncode == 130
+    returncode, out = interrupt_cli(["run", slow, later], lambda _: wait_until(sleeping, 60))
+    assert returncode == 130
     assert "CommandInterrupted: terminal 1: interrupted `sleep 955`" in out
     assert out.splitlines()[-1].startswith("interrupted (Ctrl-C) after ")
     assert out.splitlines()[-1].endswith(f": {slow}; 1 not run")
@@ -322,20 +329,9 @@ def test_when_the_console_script_is_installed_then_it_is_the_same_command():
 def test_when_ctrl_c_lands_between_cells_then_the_run_still_stops(tmp_path):
     """The kernel ignores SIGINT between cells; the runner repeats it until the cell ends."""
     slow = write_notebook(tmp_path / "a.ipynb", LOAD, "%%execute-1\nsleep 956")
-    process = subprocess.Popen(
-        [*CLI, "run", slow],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        stdin=subprocess.DEVNULL,
-        text=True,
-        preexec_fn=default_sigint,
-    )
-    try:
+
+    def after_first_cell(process: subprocess.Popen) -> None:
         assert "cell 1/2" in process.stdout.readline()  # the next cell is on its way
-        process.send_signal(signal.SIGINT)
-        out, _ = process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
-    assert process.returncode == 130, out
+
+    returncode, out = interrupt_cli(["run", slow], after_first_cell)
+    assert returncode == 130, out
