@@ -493,7 +493,7 @@ def report_output(lines: dict, big: tuple[BigRun, BigRun | str], limit: int) -> 
         )
     fate = "all kept" if limit >= SEQ_100K_CHARS else "capped"
     out.append(
-        f"  (max_output_bytes is {limit:,} characters by default: the 100k lines are {fate})"
+        f"  (max_output_chars is {limit:,} characters by default: the 100k lines are {fate})"
     )
     out += ["", f"seq 10000000 through a kernel ({SEQ_10M_CHARS:,} characters printed)"]
     out += describe_big("%%execute1", ours)
@@ -547,7 +547,7 @@ def goals(inproc: dict, cells: dict, lines: dict, ours: BigRun, limit: int) -> l
             ours.growth_mb < GOAL_RSS_MB,
         ),
         Goal(
-            "seq 10000000: notebook keeps <= max_output_bytes + marker",
+            "seq 10000000: notebook keeps <= max_output_chars + marker",
             f"{ours.kept:,} + {len(ours.marker)}",
             kept_ok,
         ),
@@ -657,7 +657,7 @@ def main(argv: list[str] | None = None) -> int:
     plan = QUICK if args.quick else FULL
     tag = os.environ[TAG] = uuid.uuid4().hex
     started = time.perf_counter()
-    limit = TerminalMagics().max_output_bytes
+    limit = TerminalMagics().max_output_chars
     report = header(plan, args.quick)
     try:
         with tempfile.TemporaryDirectory(prefix="modwsgi-bench-") as workdir:

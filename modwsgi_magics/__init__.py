@@ -1,17 +1,25 @@
-"""Two persistent bash terminals for notebooks: ``%load_ext modwsgi_magics``."""
+"""Two persistent bash terminals for notebooks: ``%load_ext modwsgi_magics``.
+
+The engine (:class:`Terminal`) needs no IPython; the magics are imported only
+when IPython loads the extension.
+"""
+
+from __future__ import annotations
+
+from typing import Any
 
 from .engine import Readiness, RunResult, Terminal
 
 __all__ = ["Readiness", "RunResult", "Terminal", "load_ipython_extension"]
 
 
-def load_ipython_extension(ipython) -> None:  # noqa: ANN001 - IPython's shell
+def load_ipython_extension(ipython: Any) -> None:
     from .magics import load_ipython_extension as load
 
     load(ipython)
 
 
-def unload_ipython_extension(ipython) -> None:  # noqa: ANN001
+def unload_ipython_extension(ipython: Any) -> None:
     from .magics import unload_ipython_extension as unload
 
     unload(ipython)

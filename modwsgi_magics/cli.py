@@ -1,6 +1,6 @@
 """``modwsgi-magics``: run notebooks headlessly, convert Educates workshops.
 
-Thin by design: argparse in, :mod:`runner` / :mod:`convert` do the work, and
+Thin by design: argparse in, :mod:`.runner` / :mod:`.convert` do the work, and
 this module only formats what they return. Exit status: 0 all is well, 1 a
 notebook failed, 2 the request itself could not be carried out (a missing
 path, a bad workshop), 130 interrupted; every non-zero exit says why on the
@@ -13,13 +13,11 @@ import argparse
 import sys
 from pathlib import Path
 
-import nbformat
-
-from . import convert as converter
-from .errors import ToolError, WorkshopError
-from .junit import write_junit
-from .runner import CellResult, NotebookResult, Progress, RunOptions, find_notebooks, run_notebooks
-from .workshop import PageFile, find_pages, notebook_names
+from .convert.files import convert_files
+from .errors import ToolError
+from .runner.execute import find_notebooks, run_notebooks
+from .runner.junit import write_junit
+from .runner.results import CellResult, NotebookResult, Progress, RunOptions
 
 DEFAULT_TIMEOUT = 600.0
 
@@ -128,33 +126,12 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 def convert_command(args: argparse.Namespace) -> int:
-    files = find_pages(args.sources)
-    pages = [
-        converter.read_page(file.path.read_text(encoding="utf-8"), str(file.path)) for file in files
-    ]
-    join = args.output.suffix == ".ipynb"
-    notebooks = converter.convert(pages, join=join)
-    if join:
-        targets = [args.output]
-    else:
-        targets = [args.output / f"{name}.ipynb" for name in notebook_names(files)]
-        _check_clashes(targets, files)
-    for target, notebook in zip(targets, notebooks, strict=True):
-        target.parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(notebook, target)
-        code = sum(cell.cell_type == "code" for cell in notebook.cells)
-        _say(f"wrote {target} ({len(notebook.cells)} cells, {code} code)")
-    for note in converter.notes(pages):
+    conversion = convert_files(args.sources, args.output)
+    for notebook in conversion.written:
+        _say(f"wrote {notebook.path} ({notebook.cells} cells, {notebook.code_cells} code)")
+    for note in conversion.notes:
         _say(f"note: {note}", error=True)
     return 0
-
-
-def _check_clashes(targets: list[Path], files: list[PageFile]) -> None:
-    seen: dict[Path, str] = {}
-    for target, file in zip(targets, files, strict=True):
-        if target in seen:
-            raise WorkshopError.clash(target, seen[target], str(file.path))
-        seen[target] = str(file.path)
 
 
 # -- helpers ------------------------------------------------------------------

@@ -9,8 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from modwsgi_magics.actions import (
-    TERMINALS,
+from modwsgi_magics.convert.actions import (
     Clear,
     Command,
     Input,
@@ -20,17 +19,16 @@ from modwsgi_magics.actions import (
     classify,
     fence,
 )
-from modwsgi_magics.convert import (
+from modwsgi_magics.convert.notebook import (
     LOAD_EXTENSION,
     convert,
-    escape,
     notes,
     read_page,
     split_front_matter,
 )
+from modwsgi_magics.convert.workshop import PageFile, find_pages, notebook_names, workshop_pages
 from modwsgi_magics.errors import WorkshopError
-from modwsgi_magics.magics import unescape
-from modwsgi_magics.workshop import PageFile, find_pages, notebook_names, workshop_pages
+from modwsgi_magics.syntax import TERMINALS, escape, unescape
 
 SEED = Path(__file__).parent / "fixtures" / "seeds" / "000_7ecf65a1d39538e2.txt"  # shared/seeds
 

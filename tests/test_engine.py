@@ -13,7 +13,7 @@ import pytest
 from conftest import TAG, free_port, tagged_processes, wait_until
 
 from modwsgi_magics import Readiness, Terminal
-from modwsgi_magics.errors import (
+from modwsgi_magics.engine import (
     CommandInterrupted,
     CommandTimeout,
     InputRequired,
@@ -92,7 +92,7 @@ def test_when_output_is_binary_then_the_terminal_survives(terminal):
 
 def test_when_two_million_lines_are_printed_then_memory_and_output_stay_bounded(tmp_path):
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    with Terminal(cwd=str(tmp_path), max_output_bytes=100_000) as term:
+    with Terminal(cwd=str(tmp_path), max_output_chars=100_000) as term:
         result = term.run("seq 2000000")
     grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
     assert result.status == 0 and result.text.endswith("1999999\n2000000\n")

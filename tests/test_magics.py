@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 import pytest
 from conftest import free_port, wait_until
+from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 
-from modwsgi_magics.errors import (
+from modwsgi_magics.engine import (
     CommandFailed,
     CommandTimeout,
     ExpectationFailed,
     InputRequired,
     TerminalBusy,
     TerminalExited,
-    UsageError,
 )
-from modwsgi_magics.magics import split_options, unescape
+from modwsgi_magics.magics.options import split_options
+from modwsgi_magics.syntax import unescape
 
 
 @pytest.fixture(scope="module")
@@ -144,14 +146,31 @@ def test_when_configured_then_the_default_timeout_applies(fresh):
 
 
 def test_when_output_exceeds_the_configured_cap_then_a_marker_says_how_much(fresh, capsys):
-    fresh.run_line_magic("config", "TerminalMagics.max_output_bytes = 2000")
+    fresh.run_line_magic("config", "TerminalMagics.max_output_chars = 2000")
     try:
         fresh.run_cell_magic("execute1", "", "seq 100000")
     finally:
-        fresh.run_line_magic("config", "TerminalMagics.max_output_bytes = 1000000")
+        fresh.run_line_magic("config", "TerminalMagics.max_output_chars = 1000000")
     out = capsys.readouterr().out
     assert len(out) < 2200 and "left out; %terminal show 1 has the latest output" in out
     assert out.startswith("1\n2\n") and out.endswith("99999\n100000\n")
+
+
+def test_when_the_old_cap_name_is_set_then_it_warns_and_still_applies(fresh):
+    magics = fresh.magics_manager.registry["TerminalMagics"]
+    with pytest.warns(DeprecationWarning, match="max_output_chars"):
+        fresh.run_line_magic("config", "TerminalMagics.max_output_bytes = 3000")
+    try:
+        assert magics.max_output_chars == 3000
+    finally:
+        fresh.run_line_magic("config", "TerminalMagics.max_output_chars = 1000000")
+
+
+def test_when_the_cap_is_zero_then_it_is_refused_and_kept(fresh):
+    magics = fresh.magics_manager.registry["TerminalMagics"]
+    with pytest.raises(UsageError, match="at least 100"):
+        magics.max_output_chars = 0
+    assert magics.max_output_chars == 1_000_000
 
 
 def test_when_a_server_runs_in_the_background_then_the_other_terminal_reaches_it(fresh, capsys):
@@ -167,7 +186,7 @@ def test_when_a_server_runs_in_the_background_then_the_other_terminal_reaches_it
     fresh.run_line_magic("terminal", "status")
     status = capsys.readouterr().out
     assert "running '" in status and "idle" in status
-    terminal = fresh.magics_manager.registry["ExecuteMagics"].terminals["1"]
+    terminal = fresh.magics_manager.registry["TerminalMagics"].terminals["1"]
     wait_until(lambda: "GET /" in terminal.transcript.text())  # the log may trail the reply
     fresh.run_line_magic("terminal", "show 1 --lines 5")
     assert '"GET / HTTP/1.1" 200' in capsys.readouterr().out
@@ -188,7 +207,7 @@ def test_when_waiting_for_a_url_or_a_pattern_then_bg_returns_when_it_holds(fresh
 def test_when_terminal_input_is_sent_then_the_background_program_reads_it(fresh, capsys):
     fresh.run_cell_magic("execute2", "--bg --wait-for ready", "echo ready; read a; echo got:$a")
     fresh.run_line_magic("terminal", r"input 2 hello\n")
-    terminal = fresh.magics_manager.registry["ExecuteMagics"].terminals["2"]
+    terminal = fresh.magics_manager.registry["TerminalMagics"].terminals["2"]
     wait_until(lambda: terminal.running is None)
     fresh.run_line_magic("terminal", "show 2")
     assert capsys.readouterr().out.endswith("ready\ngot:hello\n")
@@ -210,11 +229,42 @@ def test_when_the_shell_exits_then_the_cell_says_so_and_the_next_starts_fresh(fr
         ("execute1", "--wait-for x", "echo", "need --bg"),
         ("execute1", "--no-such-option", "echo", "unrecognized"),
         ("execute1", "--expect 'unclosed", "echo", "No closing quotation"),
+        ("execute1", "--expect '('", "touch ran", "not a regular expression"),
+        ("execute1", "--bg --wait-for '('", "touch ran", "not a regular expression"),
+        ("execute1", "--bg --wait-url ftp://x/", "touch ran", "http://localhost:8000/"),
+        ("execute1", "--bg --wait-url 8000", "touch ran", "not an http:// or https:// URL"),
+        ("execute1", "--bg --wait-for x --wait-url http://a/", "touch ran", "not both"),
+        ("execute1", "--timeout -1", "touch ran", "above 0"),
+        ("execute1", "--timeout nan", "touch ran", "above 0"),
+        ("execute1", "--timeout soon", "touch ran", "above 0"),
+        ("execute1", "--out 1bad", "touch ran", "Python variable name"),
+        ("execute1", "--out 'a b'", "touch ran", "Python variable name"),
+        ("execute1", "--out x.y", "touch ran", "Python variable name"),
+        ("execute1", "--out class", "touch ran", "Python variable name"),
+        ("execute2", "", "<ctrl-c>\ntouch ran", "a <ctrl-c> cell holds nothing else"),
     ],
 )
-def test_when_options_are_wrong_then_a_usage_error_says_why(ip, magic, line, cell, message):
-    with pytest.raises(Exception, match=message):
+def test_when_options_are_wrong_then_a_usage_error_says_why_and_nothing_runs(
+    ip, magic, line, cell, message
+):
+    with pytest.raises(UsageError, match=re.escape(message)):
         ip.run_cell_magic(magic, line, cell)
+    assert not os.path.exists("ran")
+
+
+def test_when_wait_url_has_no_scheme_then_http_is_assumed(fresh, capsys):
+    port = free_port()
+    fresh.run_cell_magic(
+        "execute1",
+        f"--bg --wait-url localhost:{port} --timeout 20",
+        f"python3 -m http.server {port} --bind 127.0.0.1",
+    )
+    fresh.run_cell_magic(
+        "execute2",
+        "--expect 200",
+        f"curl -s -o /dev/null -w '%{{http_code}}' http://127.0.0.1:{port}/",
+    )
+    fresh.run_cell_magic("execute1", "", "<ctrl-c>")
 
 
 @pytest.mark.parametrize("line", ["show", "show 3", "restart 7", "frobnicate", "input 1"])
@@ -231,7 +281,7 @@ def test_when_a_one_line_cell_fails_then_no_hint_about_later_lines(fresh, capsys
 
 def test_when_terminal_input_has_spaces_and_clear_is_asked_then_both_are_kept(fresh, capsys):
     fresh.run_cell_magic("execute1", "--bg --wait-for go", 'echo go; IFS= read -r a; echo "[$a]"')
-    terminal = fresh.magics_manager.registry["ExecuteMagics"].terminals["1"]
+    terminal = fresh.magics_manager.registry["TerminalMagics"].terminals["1"]
     fresh.run_line_magic("terminal", r"input 1  two  spaces \n")
     wait_until(lambda: terminal.running is None)
     assert terminal.transcript.text().endswith("[ two  spaces ]\n")
@@ -245,9 +295,9 @@ def test_when_a_busy_terminal_is_asked_to_clear_then_its_server_log_stays(fresh,
     fresh.run_cell_magic("execute1", "--bg --wait-for up", "echo up; sleep 60")
     with pytest.raises(TerminalBusy):
         fresh.run_cell_magic("execute1", "--clear", "echo no")
-    terminal = fresh.magics_manager.registry["ExecuteMagics"].terminals["1"]
+    terminal = fresh.magics_manager.registry["TerminalMagics"].terminals["1"]
     assert "up" in terminal.transcript.text()
-    with pytest.raises(UsageError, match="wants a number"):
+    with pytest.raises(UsageError, match="invalid int value: 'many'"):
         fresh.run_line_magic("terminal", "show 1 --lines many")
     fresh.run_line_magic("terminal", "interrupt 1")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from modwsgi_magics.output import (
+from modwsgi_magics.engine.output import (
     OutputBudget,
     TailBuffer,
     TerminalDecoder,

@@ -1,14 +1,7 @@
 # Start-up file of a modwsgi_magics terminal: an interactive bash on a pty.
-#
-# The engine types one short line per cell, `__modwsgi_magics_run SEQ MODE`,
-# which sources the cell's text from a private 0700 folder. bash itself parses
-# the text, so heredocs, long lines and unclosed quotes behave as in a script,
-# and nothing after the typed line sits in the terminal for a command to read.
-#
-# The end of a command is reported out of band: PROMPT_COMMAND writes a record
-# (sequence, exit status, failing status and line, cwd, virtualenv, shell
-# flags) into a FIFO
-# of that folder. The terminal's output carries no marker that output could fake.
+# The protocol it speaks with the engine is described in protocol.py: the
+# typed line `__modwsgi_magics_run SEQ MODE [input]` sources the cell file, and
+# PROMPT_COMMAND writes a status record into the FIFO at every prompt.
 
 __modwsgi_magics_fifo=$MODWSGI_MAGICS_FIFO
 __modwsgi_magics_cell=$MODWSGI_MAGICS_CELL

@@ -62,19 +62,18 @@ def _last_rewrite(line: str) -> str:
     return parts[-1] if parts else ""
 
 
-def engine_lines(cell_path: str) -> re.Pattern:
-    """Lines in which a terminal shows the engine itself, to be hidden.
+def shorten(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters, ending in ``...`` when cut.
 
-    ``set -v`` echoes the typed run line and PROMPT_COMMAND, ``set -x`` traces
-    the ``source`` of the cell file, and a program that turns terminal echo
-    back on (``stty sane``) echoes the typed line.
+    >>> shorten("mod_wsgi-express start-server", 12)
+    'mod_wsgi-...'
     """
-    return re.compile(
-        r"^(?: __modwsgi_magics_run \d+ (?:strict|all)(?: input)?"
-        r"|\{ __modwsgi_magics_prompt; \} 2>/dev/null"
-        rf"|\S* ?source {re.escape(cell_path)})\r?\n",
-        re.MULTILINE,
-    )
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def first_line(text: str) -> str:
+    """The first line that is not blank, stripped ("" for none)."""
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
 
 
 class TerminalDecoder:

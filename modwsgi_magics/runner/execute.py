@@ -19,7 +19,6 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -27,143 +26,25 @@ from jupyter_client.kernelspec import NoSuchKernel
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-from .errors import NotebookNotFound, NotebookUnreadable
-from .output import plain_text
+from ..engine.output import plain_text
+from ..errors import NotebookNotFound, NotebookUnreadable
+from ..paths import visible_files
+from .results import (
+    CellError,
+    CellResult,
+    NotebookResult,
+    NotebookTarget,
+    Progress,
+    RunOptions,
+    RunReport,
+)
 
-CellCallback = Callable[["CellResult"], None]
+CellCallback = Callable[[CellResult], None]
 
 #: Seconds between repeated interrupts while a Ctrl-C'd notebook winds down.
 INTERRUPT_REPEAT = 2.0
 #: Lines of a failed cell's output kept in its report.
 OUTPUT_TAIL_LINES = 10
-
-
-@dataclass
-class RunOptions:
-    """How to run: per-cell ``timeout`` (None: no bound), kernel, where copies go."""
-
-    timeout: float | None = None
-    kernel_name: str | None = None
-    output_dir: Path | None = None
-    startup_timeout: float = 60.0
-
-
-@dataclass(frozen=True)
-class NotebookTarget:
-    """A notebook to run, and its name under ``RunOptions.output_dir``."""
-
-    path: Path
-    output_name: str
-
-
-@dataclass
-class CellError:
-    """Why a cell failed: the error's name and value, and the cell's last output."""
-
-    ename: str
-    evalue: str
-    traceback: str = ""
-    output: str = ""
-
-    @property
-    def text(self) -> str:
-        """``Name: value``, or the end of the traceback when the value is empty."""
-        if self.evalue.strip():
-            return f"{self.ename}: {plain_text(self.evalue).strip()}"
-        tail = plain_text(self.traceback).strip().splitlines()[-5:]
-        return "\n".join(tail) or self.ename
-
-
-@dataclass
-class CellResult:
-    """One executed code cell. ``number`` counts the notebook's code cells from 1;
-    ``index`` is its position among all cells (as nbclient and nbmake count)."""
-
-    index: int
-    number: int
-    total: int
-    source: str
-    duration: float
-    error: CellError | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-    @property
-    def summary(self) -> str:
-        """The first source line; for a cell magic, with the first body line."""
-        lines = [line.strip() for line in self.source.splitlines() if line.strip()]
-        if not lines:
-            return ""
-        text = lines[0]
-        if text.startswith("%%") and len(lines) > 1:
-            text += " | " + lines[1]
-        return text if len(text) <= 72 else text[:69] + "..."
-
-
-@dataclass
-class NotebookResult:
-    """One notebook: its cells, and what stopped it, if anything did."""
-
-    path: Path
-    cells: list[CellResult] = field(default_factory=list)
-    duration: float = 0.0
-    error: str | None = None
-    failed_cell: CellResult | None = None
-    output_path: Path | None = None
-    interrupted: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-    @property
-    def detail(self) -> str:
-        """What failed, in a few lines: the cell, the error, the cell's last output."""
-        cell = self.failed_cell
-        if cell is None or cell.error is None:
-            return self.error or ""
-        where = f"cell {cell.number}/{cell.total} (notebook cell #{cell.index + 1})"
-        lines = [f"{where}: {cell.summary}"]
-        lines += cell.error.text.splitlines()
-        if cell.error.output:
-            lines.append("its output ended with:")
-            lines += ["  | " + line for line in cell.error.output.splitlines()]
-        return "\n".join(lines)
-
-
-@dataclass
-class RunReport:
-    """Every notebook of a run, in order, and the run's total time."""
-
-    notebooks: list[NotebookResult] = field(default_factory=list)
-    duration: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return all(notebook.ok for notebook in self.notebooks)
-
-    @property
-    def failed(self) -> list[NotebookResult]:
-        return [notebook for notebook in self.notebooks if not notebook.ok]
-
-    @property
-    def interrupted(self) -> bool:
-        return any(notebook.interrupted for notebook in self.notebooks)
-
-
-class Progress:
-    """Callbacks as the run goes; the defaults do nothing. ``position`` counts from 1."""
-
-    def notebook_started(self, position: int, total: int, path: Path) -> None:
-        pass
-
-    def cell_finished(self, position: int, total: int, path: Path, cell: CellResult) -> None:
-        pass
-
-    def notebook_finished(self, position: int, total: int, result: NotebookResult) -> None:
-        pass
 
 
 def find_notebooks(paths: Iterable[Path], exclude: Path | None = None) -> list[NotebookTarget]:
@@ -172,12 +53,14 @@ def find_notebooks(paths: Iterable[Path], exclude: Path | None = None) -> list[N
     given twice runs once; ``exclude`` (the folder copies go to) is skipped."""
     targets: list[NotebookTarget] = []
     seen: set[Path] = set()
-    skip = exclude.resolve() if exclude else None
     for path in paths:
         if path.is_file():
             found = [(path, path.name)]
         elif path.is_dir():
-            found = [(nb, nb.relative_to(path).as_posix()) for nb in _notebooks_in(path, skip)]
+            found = [
+                (nb, nb.relative_to(path).as_posix())
+                for nb in visible_files(path, [".ipynb"], exclude)
+            ]
             if not found:
                 raise NotebookNotFound.empty(path)
         else:
@@ -187,15 +70,6 @@ def find_notebooks(paths: Iterable[Path], exclude: Path | None = None) -> list[N
                 seen.add(notebook.resolve())
                 targets.append(NotebookTarget(notebook, name))
     return targets
-
-
-def _notebooks_in(folder: Path, skip: Path | None) -> list[Path]:
-    return [
-        path
-        for path in sorted(folder.rglob("*.ipynb"))
-        if not any(part.startswith(".") for part in path.relative_to(folder).parts)
-        and not (skip and path.resolve().is_relative_to(skip))
-    ]
 
 
 def run_notebooks(

@@ -33,9 +33,8 @@ from dataclasses import dataclass
 
 import yaml
 
-TERMINALS = ("1", "2")
+from ..syntax import CTRL_C, TERMINALS, execute_magic
 
-_CTRL_C = re.compile(r"\s*<ctrl[-+]c>\s*", re.IGNORECASE)
 #: The legacy family: ``execute``, ``execute-1``, ``execute-all``, ``execute-3`` ...
 _LEGACY_EXECUTE = re.compile(r"execute(?:-(?P<session>[\w-]+))?")
 #: Info strings that are actions even without a ``namespace:`` prefix.
@@ -155,7 +154,7 @@ def _legacy_execute(name: str, session: str | None, body: str, line: int) -> Ste
         terminals = (session,)
     else:
         return Note(name, body, _no_terminal(session), line)
-    if _CTRL_C.fullmatch(body):
+    if CTRL_C.fullmatch(body):
         return Interrupt(terminals, name, line)
     command = body.strip("\n")
     if not command.strip():
@@ -174,10 +173,6 @@ def _session(fields: dict) -> str:
     return session
 
 
-def _magic(terminals: tuple[str, ...]) -> str:
-    return "execute-all" if terminals == TERMINALS else f"execute-{terminals[0]}"
-
-
 def _command(fields: dict) -> str:
     command = fields.get("command")
     if command is None or not str(command).strip():
@@ -188,12 +183,12 @@ def _command(fields: dict) -> str:
 def _execute(name: str, fields: dict, line: int) -> Command:
     terminals = TERMINALS if name.endswith("-all") else (_session(fields),)
     clear = fields.get("clear") is True
-    return Command(terminals, _command(fields), _magic(terminals), line, clear=clear)
+    return Command(terminals, _command(fields), execute_magic(terminals), line, clear=clear)
 
 
 def _interrupt(name: str, fields: dict, line: int) -> Interrupt:
     terminals = TERMINALS if name.endswith("-all") else (_session(fields),)
-    return Interrupt(terminals, _magic(terminals), line)
+    return Interrupt(terminals, execute_magic(terminals), line)
 
 
 def _input(name: str, fields: dict, line: int) -> Input:

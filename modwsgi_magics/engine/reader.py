@@ -13,40 +13,10 @@ import os
 import select
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 
-from .output import TerminalDecoder, engine_lines
+from .output import TerminalDecoder
+from .protocol import RECORD_FIELDS, StatusRecord, engine_lines, hide_engine
 from .shell import ShellProcess
-
-#: Fields of one record, as terminal.bashrc's PROMPT_COMMAND writes them.
-RECORD_FIELDS = 6
-
-
-@dataclass(frozen=True)
-class StatusRecord:
-    """What bash reported at a prompt: which command ended, how, and where."""
-
-    seq: int
-    status: int
-    failed_status: int | None
-    failed_line: int | None
-    cwd: str
-    virtualenv: str
-    flags: str  # bash's $-: "e" when `set -e` is on
-
-    @classmethod
-    def from_fields(cls, fields: list[bytes]) -> StatusRecord:
-        seq, status, failed, cwd, venv, flags = (field.decode(errors="replace") for field in fields)
-        failed_status, _, line = failed.partition(" ")
-        return cls(
-            int(seq),
-            int(status),
-            int(failed_status) if failed else None,
-            int(line) if failed else None,
-            cwd,
-            venv,
-            flags,
-        )
 
 
 class TerminalReader:
@@ -106,10 +76,7 @@ class TerminalReader:
     def _emit(self, text: str) -> None:
         if not text:
             return
-        cell_path = self._process.cell_path
-        if cell_path in text or "__modwsgi_magics_" in text:
-            text = self._engine_lines.sub("", text)
-            text = text.replace(cell_path + ": ", "")  # bash's "line N:" stays
+        text = hide_engine(text, self._process.cell_path, self._engine_lines)
         if text:
             self._on_text(text)
 

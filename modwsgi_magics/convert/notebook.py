@@ -34,8 +34,9 @@ import yaml
 from markdown_it import MarkdownIt
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from ..errors import WorkshopError
+from ..syntax import TERMINALS, escape
 from .actions import (
-    TERMINALS,
     Clear,
     Command,
     Input,
@@ -46,7 +47,6 @@ from .actions import (
     classify,
     fence,
 )
-from .errors import WorkshopError
 
 LOAD_EXTENSION = "%load_ext modwsgi_magics"
 NOTEBOOK_METADATA = {
@@ -56,7 +56,6 @@ NOTEBOOK_METADATA = {
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(?P<yaml>.*?\n)?---[ \t]*(?:\n|\Z)", re.DOTALL)
 _MARKDOWN = MarkdownIt("commonmark")
-_ESCAPES = {"\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r", "\x1b": "\\e"}
 
 
 @dataclass
@@ -206,11 +205,6 @@ def _unused_clear(step: Clear) -> Note:
     where = " or ".join(step.terminals)
     reason = f"no later command runs in terminal {where}, so there is nothing to clear"
     return Note(action, "", reason, step.line)
-
-
-def escape(text: str) -> str:
-    r"""Text as a magic option value: ``\n``, ``\t``, ``\\`` ... escapes, no newlines."""
-    return "".join(_ESCAPES.get(char, char) for char in text)
 
 
 def cell_source(step: Step) -> str | None:

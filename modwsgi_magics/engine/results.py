@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import urllib.parse
 from dataclasses import dataclass
 
 from .output import plain_text
@@ -41,6 +43,20 @@ class Readiness:
     pattern: str | None = None
     url: str | None = None
     quiet: float = 2.0
+
+    def __post_init__(self) -> None:
+        """Refuse a rule that could never fire, before any command starts."""
+        if self.pattern is not None:
+            try:
+                re.compile(self.pattern)
+            except re.error as err:
+                raise ValueError(f"not a regular expression: {self.pattern!r} ({err})") from None
+        if self.url is not None:
+            parts = urllib.parse.urlsplit(self.url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError(
+                    f"not an http:// or https:// URL: {self.url!r} (write http://localhost:8000/)"
+                )
 
     def describe(self) -> str:
         if self.pattern:

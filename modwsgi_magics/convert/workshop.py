@@ -24,8 +24,9 @@ from pathlib import Path
 
 import yaml
 
-from .convert import split_front_matter
-from .errors import WorkshopError
+from ..errors import WorkshopError
+from ..paths import visible_files
+from .notebook import split_front_matter
 
 PAGE_SUFFIXES = (".md", ".markdown")
 
@@ -77,11 +78,7 @@ def content_folder(folder: Path) -> Path:
 def workshop_pages(folder: Path) -> list[PageFile]:
     """The pages of the workshop in ``folder``, in the order described above."""
     content = content_folder(folder)
-    found = {
-        _page_name(path, content): path
-        for path in sorted(content.rglob("*"))
-        if path.suffix in PAGE_SUFFIXES and path.is_file() and not _hidden(path, content)
-    }
+    found = {_page_name(path, content): path for path in visible_files(content, PAGE_SUFFIXES)}
     if not found:
         raise WorkshopError.no_pages(folder)
     config = content.parent if content.name == "content" else content
@@ -111,10 +108,6 @@ def _page_name(path: Path, content: Path) -> str:
     if relative.name == "index" and relative.parent != Path("."):
         relative = relative.parent  # a Hugo page bundle
     return relative.as_posix()
-
-
-def _hidden(path: Path, content: Path) -> bool:
-    return any(part.startswith(".") for part in path.relative_to(content).parts)
 
 
 def _listed_order(config: Path) -> tuple[Path, list[str]] | None:

@@ -6,19 +6,11 @@ Nothing here imports IPython; any Python program can drive a terminal::
         result = t.run("cd /tmp && echo hi")
         result.output, result.status, result.duration
 
-How it works, and why:
-
-* bash runs interactively on a pty (programs see a real terminal), started by
-  a watchdog process (``watchdog.py``) that kills everything the terminal
-  started once the kernel goes away, however it goes.
-* Each command is written to a file in a private 0700 folder and *sourced* by a
-  short line typed into the terminal, so bash parses it exactly as a script
-  (heredocs, 6000-character lines, an unclosed quote is a syntax error and not
-  a hang), while the command's stdin is still the terminal.
-* bash's PROMPT_COMMAND reports each command's end and exit status through a
-  FIFO in that folder. Output carries no marker, so no output can fake an end.
-* A reader thread drains the pty all the time, so a ``--bg`` server never
-  blocks on a full terminal, and keeps a bounded transcript of it.
+How it works, and why, is described once in :mod:`.protocol`: a watchdog
+(``watchdog.py``) starts bash on a pty and ends everything the terminal started
+once the kernel goes away; each cell is sourced from a file; its end comes
+through a FIFO, out of band; a reader thread (``reader.py``) drains the pty
+all the time, so a ``--bg`` server never blocks on a full terminal.
 """
 
 from __future__ import annotations
@@ -42,8 +34,9 @@ from .errors import (
     TerminalStartError,
 )
 from .job import Job, OutputCallback
-from .output import OutputBudget, TailBuffer
-from .reader import StatusRecord, TerminalReader
+from .output import OutputBudget, TailBuffer, first_line, shorten
+from .protocol import StatusRecord, run_line
+from .reader import TerminalReader
 from .results import Readiness, RunResult, TerminalStatus
 from .shell import ShellProcess
 
@@ -80,15 +73,17 @@ class Terminal:
         env: dict[str, str] | None = None,
         columns: int = 120,
         rows: int = 40,
-        max_output_bytes: int = 1_000_000,
+        max_output_chars: int = 1_000_000,
         transcript_bytes: int = 1_000_000,
         start_timeout: float = 20.0,
     ) -> None:
+        if not re.fullmatch(r"bash[\d.]*", os.path.basename(shell)):
+            raise ValueError(f"a terminal runs bash (its protocol is bash's), not {shell!r}")
         self.name = name
         self.shell = shell
         self.cwd = os.path.abspath(cwd or os.getcwd())
         self.virtualenv = ""
-        self.max_output_bytes = max_output_bytes
+        self.max_output_chars = max_output_chars
         self.last_status: int | None = None
         self.exit_status: int | None = None
         self.errexit = False  # `set -e` on in the shell: its next failure ends it
@@ -253,7 +248,7 @@ class Terminal:
             job = self._job
             if job is None:
                 return None
-            budget = OutputBudget(self.max_output_bytes, job.budget.hint)
+            budget = OutputBudget(self.max_output_chars, job.budget.hint)
             job.watch_again(budget, self.transcript.since(job.seen_until))
         self._stop(job, on_output)
         return job.result(on_output, self.cwd, self.virtualenv)
@@ -297,9 +292,7 @@ class Terminal:
         if self.exited:
             state = "exited" if self.exit_status is not None else "closed"
         elif running:
-            first = running[0].strip().splitlines()[0]
-            first = first if len(first) <= 40 else first[:37] + "..."
-            state = f"running {first!r} for {running[1]:.0f} s"
+            state = f"running {shorten(first_line(running[0]), 40)!r} for {running[1]:.0f} s"
         else:
             state = "idle"
         return TerminalStatus(
@@ -319,19 +312,11 @@ class Terminal:
                 )
             self._seq += 1
             hint = f"; %terminal show {self.name} has the latest output"
-            job = Job(self._seq, command, background, OutputBudget(self.max_output_bytes, hint))
+            job = Job(self._seq, command, background, OutputBudget(self.max_output_chars, hint))
             self._job = job
         self._process.write_cell(command if command.endswith("\n") else command + "\n")
         self._process.prepare_to_type()
-        mode = "strict" if strict else "all"
-        # One write: the text typed ahead sits behind the run line before bash
-        # can finish the command, so its prompt discards whatever is left unread.
-        typed = (
-            f" __modwsgi_magics_run {job.seq} {mode} input\n{input}"
-            if input
-            else (f" __modwsgi_magics_run {job.seq} {mode}\n")
-        )
-        self._process.type(typed.encode())
+        self._process.type(run_line(job.seq, strict, input))
         return job
 
     def _follow(

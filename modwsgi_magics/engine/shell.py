@@ -1,7 +1,7 @@
 """The operating-system side of a terminal: pty, status FIFO, scratch folder, watchdog.
 
 :class:`ShellProcess` owns these resources and nothing else; the command
-protocol on top of them lives in :mod:`modwsgi_magics.engine`.
+protocol on top of them is described in :mod:`.protocol`.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import termios
 from pathlib import Path
 
 from .errors import TerminalStartError
+from .protocol import CELL_VARIABLE, FIFO_VARIABLE, bash_argv
 
-RCFILE = Path(__file__).with_name("terminal.bashrc")
 WATCHDOG = Path(__file__).with_name("watchdog.py")
 
 #: Set for every terminal: colours on, and pagers that print instead of waiting.
@@ -76,11 +76,11 @@ class ShellProcess:
         shell_env = dict(os.environ if env is None else env)
         shell_env.pop("PROMPT_COMMAND", None)
         shell_env.update(TERMINAL_ENVIRONMENT)
-        shell_env["MODWSGI_MAGICS_FIFO"] = os.path.join(self.scratch, "status")
-        shell_env["MODWSGI_MAGICS_CELL"] = self.cell_path
+        shell_env[FIFO_VARIABLE] = os.path.join(self.scratch, "status")
+        shell_env[CELL_VARIABLE] = self.cell_path
         argv = [sys.executable, str(WATCHDOG), "--tty-fd", str(self.slave)]
         argv += ["--lifeline-fd", str(lifeline_r), "--scratch", self.scratch, "--"]
-        argv += [shell, "--noprofile", "--rcfile", str(RCFILE), "--noediting", "-i"]
+        argv += bash_argv(shell)
         try:
             self.watchdog = subprocess.Popen(
                 argv,

@@ -13,7 +13,7 @@ import socket
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from .runner import NotebookResult, RunReport
+from .results import NotebookResult, RunReport
 
 SUITE_NAME = "modwsgi-magics"
 

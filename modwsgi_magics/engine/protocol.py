@@ -1,0 +1,113 @@
+"""The protocol between the engine and bash, described once, beside ``terminal.bashrc``.
+
+A terminal is an interactive ``bash --noediting`` on a pty, started with
+``terminal.bashrc`` as its start-up file. Three channels connect it to the
+engine, all inside a private 0700 scratch folder or the pty itself:
+
+1. **The cell file.** The engine writes a cell's text to ``SCRATCH/cell``
+   and types one short line into the terminal, :func:`run_line`, which calls
+   the shell function ``__modwsgi_magics_run SEQ MODE [input]``. That
+   function *sources* the file, so bash parses the cell as a script (heredocs,
+   6000-character lines; an unclosed quote is a syntax error, not a hang),
+   while the command's stdin is still the terminal. ``MODE`` is ``strict``
+   (an ``ERR`` trap, with errtrace, leaves the cell at the first failure and
+   records its line) or ``all`` (every line runs). ``input`` says text typed
+   for the command follows the line; whatever of it the command leaves unread
+   is discarded at the next prompt and never runs as a command.
+
+2. **The status FIFO.** bash's ``PROMPT_COMMAND`` writes one record per
+   prompt into ``SCRATCH/status``: :data:`RECORD_FIELDS` NUL-terminated
+   fields, read back as a :class:`StatusRecord`. The record is the only end
+   of a command the engine knows: nothing in the output marks it, so no
+   output can fake it. Record 0 is the first prompt (the shell is up).
+
+3. **The pty.** Echo is off, ``PS1`` and ``PS2`` are empty, so neither the
+   typed line nor a prompt shows. Where a program turns echo back on, or a
+   cell runs ``set -v``/``set -x``, bash shows the engine's own lines; the
+   reader removes them with :func:`engine_lines`.
+
+``PROMPT_COMMAND`` and the three functions are read-only in the terminal, so a
+cell cannot break the protocol by assigning them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+#: bash's start-up file for every terminal.
+RCFILE = Path(__file__).with_name("terminal.bashrc")
+#: Environment variables that tell terminal.bashrc where its channels are.
+FIFO_VARIABLE, CELL_VARIABLE = "MODWSGI_MAGICS_FIFO", "MODWSGI_MAGICS_CELL"
+#: Fields of one status record, in the order terminal.bashrc writes them.
+RECORD_FIELDS = 6
+
+
+def bash_argv(shell: str) -> list[str]:
+    """The command line of a terminal's shell."""
+    return [shell, "--noprofile", "--rcfile", str(RCFILE), "--noediting", "-i"]
+
+
+def run_line(seq: int, strict: bool, typed_ahead: str | None = None) -> bytes:
+    """What the engine types to run cell ``seq``, with ``typed_ahead`` behind it.
+
+    One write: text typed ahead sits behind the run line before bash can
+    finish the command, so the next prompt discards whatever is left unread.
+    The leading space keeps the line out of history even where it is on.
+    """
+    mode = "strict" if strict else "all"
+    if typed_ahead:
+        return f" __modwsgi_magics_run {seq} {mode} input\n{typed_ahead}".encode()
+    return f" __modwsgi_magics_run {seq} {mode}\n".encode()
+
+
+@dataclass(frozen=True)
+class StatusRecord:
+    """What bash reported at a prompt: which command ended, how, and where."""
+
+    seq: int
+    status: int
+    failed_status: int | None
+    failed_line: int | None
+    cwd: str
+    virtualenv: str
+    flags: str  # bash's $-: "e" when `set -e` is on
+
+    @classmethod
+    def from_fields(cls, fields: list[bytes]) -> StatusRecord:
+        seq, status, failed, cwd, venv, flags = (field.decode(errors="replace") for field in fields)
+        failed_status, _, line = failed.partition(" ")
+        return cls(
+            int(seq),
+            int(status),
+            int(failed_status) if failed else None,
+            int(line) if failed else None,
+            cwd,
+            venv,
+            flags,
+        )
+
+
+def engine_lines(cell_path: str) -> re.Pattern[str]:
+    """Lines in which a terminal shows the engine itself, to be hidden.
+
+    ``set -v`` echoes the typed run line and PROMPT_COMMAND, ``set -x`` traces
+    the ``source`` of the cell file, and a program that turns terminal echo
+    back on (``stty sane``) echoes the typed line.
+    """
+    return re.compile(
+        r"^(?: __modwsgi_magics_run \d+ (?:strict|all)(?: input)?"
+        r"|\{ __modwsgi_magics_prompt; \} 2>/dev/null"
+        rf"|\S* ?source {re.escape(cell_path)})\r?\n",
+        re.MULTILINE,
+    )
+
+
+def hide_engine(text: str, cell_path: str, pattern: re.Pattern[str]) -> str:
+    """``text`` without the engine's own lines, and bash's errors without the
+    cell file's path (``line 3: foo: command not found`` stays)."""
+    if cell_path in text or "__modwsgi_magics_" in text:
+        text = pattern.sub("", text)
+        text = text.replace(cell_path + ": ", "")
+    return text

@@ -1,0 +1,66 @@
+"""The notation of a notebook cell that uses the terminals, in one place.
+
+The magics read it and the converter writes it, and the converter must not
+import IPython, so neither owns it: the terminals' names, the magic names
+with the terminals they run in, the ``<ctrl-c>`` body, and the escapes of
+option values such as ``--input 'y\\n'``.
+"""
+
+from __future__ import annotations
+
+import re
+
+#: The terminals of a notebook: 1 on top, 2 below, as the original platform's split.
+TERMINALS = ("1", "2")
+
+#: The execute family: magic name, the terminals it runs in, what its help says.
+#: The hyphenated names are the Educates spellings of the original workshops.
+EXECUTE_MAGICS: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("execute", ("1",), "Run shell commands in terminal 1 (the top one)."),
+    ("execute1", ("1",), "Run shell commands in terminal 1 (the top one)."),
+    ("execute-1", ("1",), "Run shell commands in terminal 1 (the top one)."),
+    ("execute2", ("2",), "Run shell commands in terminal 2 (the bottom one)."),
+    ("execute-2", ("2",), "Run shell commands in terminal 2 (the bottom one)."),
+    ("execute_all", TERMINALS, "Run shell commands in every terminal, 1 then 2."),
+    ("execute-all", TERMINALS, "Run shell commands in every terminal, 1 then 2."),
+)
+
+#: A cell body that means "press Ctrl-C in that terminal".
+CTRL_C = re.compile(r"\s*<ctrl[-+]c>\s*", re.IGNORECASE)
+
+_UNESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", "e": "\x1b", "0": "\0"}
+_ESCAPES = {char: "\\" + letter for letter, char in _UNESCAPES.items() if letter != "0"}
+_ESCAPED = re.compile(r"\\(x[0-9a-fA-F]{2}|.)")
+
+
+def execute_magic(terminals: tuple[str, ...]) -> str:
+    """The Educates spelling of the magic that runs in ``terminals``."""
+    return "execute-all" if terminals == TERMINALS else f"execute-{terminals[0]}"
+
+
+def unescape(text: str) -> str:
+    r"""An option value's escapes as characters: ``\n``, ``\t``, ``\\``, ``\e``,
+    and ``\xHH`` for any other control character (``\x04`` is Ctrl-D).
+
+    >>> unescape(r"y\n\x04")
+    'y\n\x04'
+    """
+
+    def replace(match: re.Match[str]) -> str:
+        code = match.group(1)
+        if code.startswith("x") and len(code) == 3:
+            return chr(int(code[1:], 16))
+        return _UNESCAPES.get(code, match.group(0))
+
+    return _ESCAPED.sub(replace, text)
+
+
+def escape(text: str) -> str:
+    r"""Text as an option value on one line; :func:`unescape` gives it back.
+
+    >>> escape("y\n\x04")
+    'y\\n\\x04'
+    """
+    return "".join(
+        _ESCAPES.get(char) or (f"\\x{ord(char):02x}" if ord(char) < 32 else char) for char in text
+    )
