@@ -19,6 +19,7 @@ import platform
 import queue
 import re
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -570,6 +571,53 @@ def report_goals(items: list[Goal], cells: dict) -> list[str]:
     return out
 
 
+def readme_table(
+    inproc: dict, cells: dict, lines: dict, big: tuple[BigRun, BigRun | str]
+) -> list[str]:
+    """The README's "Speed and memory" table, filled from this run, with a line
+    naming the run it came from (date, commit, machine, load)."""
+    ours, bash = big
+
+    def ratios(trial: Trial, *peers: Trial) -> str:
+        return "; ".join(f"{peer.median / trial.median:.3g}x" for peer in peers)
+
+    run, ipy, rw = inproc["run"], inproc["%%bash"], inproc["replwrap"]
+    cell = cells["%%execute1"]
+    cell_peers = [cells["empty"], cells["print"], cells["%%bash"], cells["bash_kernel"]]
+    seq = lines["%%execute1"]
+    bash_seq, kernel_seq = lines["%%bash"], lines["bash_kernel"]
+    lost = sum(not sample.intact for sample in kernel_seq.samples)
+    bash_big = bash if isinstance(bash, str) else f"{fmt_time(bash.sample.seconds)}"
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    load = os.getloadavg()[0]
+    return [
+        "",
+        f"From one {'--quick' if quick else 'full'} run of `python3 benchmarks/bench.py "
+        f"--markdown` on "
+        f"{time.strftime('%Y-%m-%d')} (commit {commit or 'unknown'}), {psutil.cpu_count()} "
+        f"cores, load average {load:.2f} (medians; ratio = peer / this project):",
+        "",
+        "| measure | this project | peer | ratio |",
+        "|---|---|---|---|",
+        f'| one command in-process, `Terminal.run("true")` | {fmt_time(run.median)} | '
+        f"`%%bash` in-process {fmt_time(ipy.median)}; `replwrap` {fmt_time(rw.median)} | "
+        f"{ratios(run, ipy, rw)} |",
+        f"| a cell `%%execute1 echo hi` through a kernel | {fmt_time(cell.median)} | empty cell "
+        f"{fmt_time(cell_peers[0].median)}; `print('hi')` {fmt_time(cell_peers[1].median)}; "
+        f"`%%bash echo hi` {fmt_time(cell_peers[2].median)}; bash_kernel "
+        f"{fmt_time(cell_peers[3].median)} | {ratios(cell, *cell_peers)} |",
+        f"| `seq 100000` through a kernel | {fmt_time(seq.median)} | `%%bash` "
+        f"{fmt_time(bash_seq.median)}; bash_kernel {fmt_time(kernel_seq.median)} (it lost "
+        f"output in {lost} of {len(kernel_seq.samples)} runs) | "
+        f"{ratios(seq, bash_seq, kernel_seq)} |",
+        f"| `seq 10000000` through a kernel | {fmt_time(ours.sample.seconds)}, kernel RSS "
+        f"+{ours.growth_mb:.1f} MB, the notebook keeps {ours.kept:,} characters + a "
+        f"{len(ours.marker)}-character marker | `%%bash`: {bash_big} | |",
+    ]
+
+
 # -- processes -----------------------------------------------------------------------
 
 
@@ -653,6 +701,9 @@ def main(argv: list[str] | None = None) -> int:
     """Measure, print the report, then prove no process of this run is left."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    parser.add_argument(
+        "--markdown", action="store_true", help="also print the README's table, filled in"
+    )
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
     tag = os.environ[TAG] = uuid.uuid4().hex
@@ -665,6 +716,8 @@ def main(argv: list[str] | None = None) -> int:
         report += report_timings(inproc, cells, lines)
         report += report_output(lines, big, limit)
         report += report_goals(goals(inproc, cells, lines, big[0], limit), cells)
+        if args.markdown:
+            report += readme_table(inproc, cells, lines, big, args.quick)
     except BaseException:  # a failed run must not leave kernels or terminals behind either
         for line in report_leaks(tag):
             progress(line)
