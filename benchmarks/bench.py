@@ -572,7 +572,7 @@ def report_goals(items: list[Goal], cells: dict) -> list[str]:
 
 
 def readme_table(
-    inproc: dict, cells: dict, lines: dict, big: tuple[BigRun, BigRun | str]
+    inproc: dict, cells: dict, lines: dict, big: tuple[BigRun, BigRun | str], quick: bool
 ) -> list[str]:
     """The README's "Speed and memory" table, filled from this run, with a line
     naming the run it came from (date, commit, machine, load)."""
