@@ -81,6 +81,17 @@ class CommandInterrupted(TerminalError, RuntimeError):
             "the terminal keeps its state"
         )
 
+    @classmethod
+    def after_end(cls, terminal: str, command: str) -> CommandInterrupted:
+        return cls(f"terminal {terminal}: the stop came after {_quote(command)} had ended")
+
+    @classmethod
+    def not_started(cls, terminal: str, command: str) -> CommandInterrupted:
+        return cls(
+            f"terminal {terminal}: stopped before {_quote(command)} started; nothing of it "
+            "ran, and the terminal keeps its state"
+        )
+
 
 class InputRequired(TerminalError, RuntimeError):
     """A command waits for keyboard input and none can be asked for."""

@@ -36,6 +36,9 @@ class Job:
     status: int | None = None
     failed_line: int | None = None
     exited: bool = False
+    begun: bool = False  # bash reported that it started the cell
+    ctrl_c_sent: bool = False  # the engine pressed Ctrl-C for this job
+    never_started: bool = False  # that Ctrl-C discarded the typed line
 
     def next_event(self, timeout: float) -> tuple[str | None, str | None]:
         """The next event, or ``(None, None)`` when ``timeout`` passes first."""

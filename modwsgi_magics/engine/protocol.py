@@ -5,21 +5,27 @@ A terminal is an interactive ``bash --noediting`` on a pty, started with
 engine, all inside a private 0700 scratch folder or the pty itself:
 
 1. **The cell file.** The engine writes a cell's text to ``SCRATCH/cell``
-   and types one short line into the terminal, :func:`run_line`, which calls
-   the shell function ``__modwsgi_magics_run SEQ MODE [input]``. That
-   function *sources* the file, so bash parses the cell as a script (heredocs,
-   6000-character lines; an unclosed quote is a syntax error, not a hang),
-   while the command's stdin is still the terminal. ``MODE`` is ``strict``
+   and types one short line into the terminal, :func:`run_line`:
+   ``__modwsgi_magics_run SEQ MODE [input]; builtin source "$cell"``. The
+   function prepares the cell (a ``begin`` record, the ``ERR`` trap); the
+   file is then *sourced at the shell's top level*, so bash parses the cell as
+   a script (heredocs, 6000-character lines; an unclosed quote is a syntax
+   error, not a hang), ``declare`` makes globals and ``local`` is refused as
+   at a prompt, while the command's stdin is still the terminal. ``MODE`` is ``strict``
    (an ``ERR`` trap, with errtrace, leaves the cell at the first failure and
    records its line) or ``all`` (every line runs). ``input`` says text typed
    for the command follows the line; whatever of it the command leaves unread
    is discarded at the next prompt and never runs as a command.
 
-2. **The status FIFO.** bash's ``PROMPT_COMMAND`` writes one record per
-   prompt into ``SCRATCH/status``: :data:`RECORD_FIELDS` NUL-terminated
-   fields, read back as a :class:`StatusRecord`. The record is the only end
-   of a command the engine knows: nothing in the output marks it, so no
-   output can fake it. Record 0 is the first prompt (the shell is up).
+2. **The status FIFO.** ``SCRATCH/status`` gets records of
+   :data:`RECORD_FIELDS` NUL-terminated fields, read back as
+   :class:`StatusRecord`: ``begin`` when the run function starts cell SEQ,
+   and ``prompt`` from bash's ``PROMPT_COMMAND`` at every prompt. A prompt
+   record is the only end of a command the engine knows: nothing in the
+   output marks it, so no output can fake it. Prompt 0 is the first prompt
+   (the shell is up). A Ctrl-C that reaches bash before it read the typed
+   line discards the line: a prompt then comes with no ``begin`` for SEQ,
+   and the engine knows the cell never started.
 
 3. **The pty.** Echo is off, ``PS1`` and ``PS2`` are empty, so neither the
    typed line nor a prompt shows. Where a program turns echo back on, or a
@@ -41,7 +47,9 @@ RCFILE = Path(__file__).with_name("terminal.bashrc")
 #: Environment variables that tell terminal.bashrc where its channels are.
 FIFO_VARIABLE, CELL_VARIABLE = "MODWSGI_MAGICS_FIFO", "MODWSGI_MAGICS_CELL"
 #: Fields of one status record, in the order terminal.bashrc writes them.
-RECORD_FIELDS = 6
+RECORD_FIELDS = 7
+#: The cell file as the typed line names it: a read-only variable of the shell.
+_CELL = '"$__modwsgi_magics_cell"'
 
 
 def bash_argv(shell: str) -> list[str]:
@@ -57,15 +65,16 @@ def run_line(seq: int, strict: bool, typed_ahead: str | None = None) -> bytes:
     The leading space keeps the line out of history even where it is on.
     """
     mode = "strict" if strict else "all"
-    if typed_ahead:
-        return f" __modwsgi_magics_run {seq} {mode} input\n{typed_ahead}".encode()
-    return f" __modwsgi_magics_run {seq} {mode}\n".encode()
+    ahead = " input" if typed_ahead else ""
+    line = f" __modwsgi_magics_run {seq} {mode}{ahead}; builtin source {_CELL}\n"
+    return (line + (typed_ahead or "")).encode()
 
 
 @dataclass(frozen=True)
 class StatusRecord:
-    """What bash reported at a prompt: which command ended, how, and where."""
+    """What bash reported: a cell began, or a prompt came (which cell ended, how, where)."""
 
+    kind: str  # "begin" or "prompt"
     seq: int
     status: int
     failed_status: int | None
@@ -76,11 +85,14 @@ class StatusRecord:
 
     @classmethod
     def from_fields(cls, fields: list[bytes]) -> StatusRecord:
-        seq, status, failed, cwd, venv, flags = (field.decode(errors="replace") for field in fields)
+        kind, seq, status, failed, cwd, venv, flags = (
+            field.decode(errors="replace") for field in fields
+        )
         failed_status, _, line = failed.partition(" ")
         return cls(
+            kind,
             int(seq),
-            int(status),
+            int(status or 0),
             int(failed_status) if failed else None,
             int(line) if failed else None,
             cwd,
@@ -97,9 +109,10 @@ def engine_lines(cell_path: str) -> re.Pattern[str]:
     back on (``stty sane``) echoes the typed line.
     """
     return re.compile(
-        r"^(?: __modwsgi_magics_run \d+ (?:strict|all)(?: input)?"
+        r"^(?: __modwsgi_magics_run \d+ (?:strict|all)(?: input)?; builtin source "
+        r'"\$__modwsgi_magics_cell"'
         r"|\{ __modwsgi_magics_prompt; \} 2>/dev/null"
-        rf"|\S* ?source {re.escape(cell_path)})\r?\n",
+        rf"|\S* ?(?:builtin )?source {re.escape(cell_path)})\r?\n",
         re.MULTILINE,
     )
 

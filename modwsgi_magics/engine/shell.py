@@ -6,10 +6,12 @@ protocol on top of them is described in :mod:`.protocol`.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import select
 import shutil
+import signal
 import struct
 import subprocess
 import sys
@@ -30,6 +32,18 @@ TERMINAL_ENVIRONMENT = {
     "MANPAGER": "cat",
     "SYSTEMD_PAGER": "cat",
 }
+
+
+def _sane_modes(attrs: list) -> list:
+    """``attrs`` (tcgetattr's list) with what ``stty sane`` restores, echo off."""
+    iflag, oflag, cflag, lflag, ispeed, ospeed, cc = attrs
+    iflag = (iflag | termios.ICRNL | termios.BRKINT) & ~(termios.INLCR | termios.IGNCR)
+    oflag |= termios.OPOST | termios.ONLCR
+    lflag = (lflag | termios.ICANON | termios.ISIG | termios.IEXTEN) & ~termios.ECHO
+    cc = list(cc)
+    cc[termios.VINTR], cc[termios.VEOF], cc[termios.VERASE] = b"\x03", b"\x04", b"\x7f"
+    cc[termios.VKILL], cc[termios.VSUSP] = b"\x15", b"\x1a"
+    return [iflag, oflag, cflag, lflag, ispeed, ospeed, cc]
 
 
 class ShellProcess:
@@ -99,13 +113,27 @@ class ShellProcess:
         self.pid = int(rest)
 
     def prepare_to_type(self) -> None:
-        """Drop stale type-ahead, and turn echo off again if a command turned it on
-        (``stty sane``, ``reset``), so the typed run line stays unseen."""
+        """Drop stale type-ahead and restore sane terminal modes, as a shell's
+        prompt does: a program killed in raw mode (``tty.setraw``) or a cell's
+        ``stty raw`` must not turn the next run line into raw bytes. Echo stays
+        off (``stty sane`` turns it on), so the typed run line stays unseen."""
         termios.tcflush(self.slave, termios.TCIFLUSH)
         attrs = termios.tcgetattr(self.slave)
-        if attrs[3] & termios.ECHO:
-            attrs[3] &= ~termios.ECHO
-            termios.tcsetattr(self.slave, termios.TCSANOW, attrs)
+        sane = _sane_modes(attrs)
+        if sane != attrs:
+            termios.tcsetattr(self.slave, termios.TCSANOW, sane)
+
+    def press_ctrl_c(self, shell_pid: int) -> None:
+        """Ctrl-C as the terminal would deliver it: typed, which signals the
+        foreground job and discards unread input; or, where a program turned
+        that off (raw mode), the same done by hand, so no stray ``^C`` byte
+        is left for bash to read as a command."""
+        if termios.tcgetattr(self.slave)[3] & termios.ISIG:
+            self.type(b"\x03")
+            return
+        termios.tcflush(self.slave, termios.TCIFLUSH)
+        with contextlib.suppress(OSError):
+            os.killpg(os.tcgetpgrp(self.master), signal.SIGINT)
 
     def type(self, data: bytes) -> None:
         """Write all of ``data`` to the terminal, however full its input queue is."""

@@ -1,7 +1,8 @@
 # Start-up file of a modwsgi_magics terminal: an interactive bash on a pty.
 # The protocol it speaks with the engine is described in protocol.py: the
-# typed line `__modwsgi_magics_run SEQ MODE [input]` sources the cell file, and
-# PROMPT_COMMAND writes a status record into the FIFO at every prompt.
+# typed line `__modwsgi_magics_run SEQ MODE [input]; builtin source "$cell"`
+# runs a cell at the shell's top level, and the FIFO gets a `begin` record
+# when a cell starts and a `prompt` record at every prompt.
 
 __modwsgi_magics_fifo=$MODWSGI_MAGICS_FIFO
 __modwsgi_magics_cell=$MODWSGI_MAGICS_CELL
@@ -15,16 +16,16 @@ __modwsgi_magics_run() {
     __modwsgi_magics_typed_ahead=${3-}
     __modwsgi_magics_failed=
     __modwsgi_magics_errtrace=${-//[^E]/}
+    builtin printf 'begin\0%s\0\0\0\0\0\0' "$1" >"$__modwsgi_magics_fifo"
     if [[ $2 == strict ]]; then
         # Stop at the first failing command, as `set -e` would, but keep the
         # shell: `return` leaves the sourced cell, not bash. errtrace makes a
         # failure inside a function or subshell stop the cell too.
-        set -E
-        trap '{ __modwsgi_magics_error $? "$LINENO" && return $__modwsgi_magics_status; } 2>/dev/null' ERR
+        builtin set -E
+        builtin trap '{ __modwsgi_magics_error $? "$LINENO" && builtin return $__modwsgi_magics_status; } 2>/dev/null' ERR
     fi
     # The cell's own `set -x`, paused at the prompt (see below).
-    [[ -z $__modwsgi_magics_options ]] || set "-$__modwsgi_magics_options"
-    source "$__modwsgi_magics_cell"
+    [[ -z $__modwsgi_magics_options ]] || builtin set "-$__modwsgi_magics_options"
 }
 
 __modwsgi_magics_error() {
@@ -40,22 +41,22 @@ __modwsgi_magics_error() {
 
 __modwsgi_magics_prompt() {
     local status=$?
-    trap - ERR
+    builtin trap - ERR
     # Pause xtrace, so the engine's own lines do not show (bash itself keeps
     # `set -v` for the prompt; the engine hides the two lines that echoes).
     __modwsgi_magics_options=${-//[^x]/}
-    set +x
-    [[ -n ${__modwsgi_magics_errtrace-} ]] || set +E
+    builtin set +x
+    [[ -n ${__modwsgi_magics_errtrace-} ]] || builtin set +E
     # Text typed ahead for the command (--input) and left unread must not run
     # as commands. Only then: a stray prompt (Ctrl-C on an idle shell) must
     # not eat the engine's next line.
     if [[ -n ${__modwsgi_magics_typed_ahead-} ]]; then
-        while read -r -t 0; do read -r -t 1 __modwsgi_magics_unread || break; done
+        while builtin read -r -t 0; do builtin read -r -t 1 __modwsgi_magics_unread || break; done
         __modwsgi_magics_typed_ahead=
     fi
     PS1=
     PS2=
-    printf '%s\0%s\0%s\0%s\0%s\0%s\0' "${__modwsgi_magics_seq:-0}" "$status" \
+    builtin printf 'prompt\0%s\0%s\0%s\0%s\0%s\0%s\0' "${__modwsgi_magics_seq:-0}" "$status" \
         "${__modwsgi_magics_failed-}" "$PWD" "${VIRTUAL_ENV-}" "$-" >"$__modwsgi_magics_fifo"
 }
 
@@ -63,4 +64,5 @@ __modwsgi_magics_options=
 # The hook must survive the cells: a cell that assigns PROMPT_COMMAND gets a
 # clear "readonly variable" error instead of a terminal that never answers.
 declare -r PROMPT_COMMAND='{ __modwsgi_magics_prompt; } 2>/dev/null'
+declare -r __modwsgi_magics_fifo __modwsgi_magics_cell
 readonly -f __modwsgi_magics_run __modwsgi_magics_error __modwsgi_magics_prompt

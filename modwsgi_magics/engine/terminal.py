@@ -22,7 +22,7 @@ import signal
 import threading
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from . import probes
 from .errors import (
@@ -139,6 +139,11 @@ class Terminal:
                 job.events.put(("output", text))
 
     def _on_record(self, record: StatusRecord) -> None:
+        if record.kind == "begin":
+            with self._lock:
+                if self._job is not None and self._job.seq == record.seq:
+                    self._job.begun = True
+            return
         self.cwd, self.virtualenv = record.cwd, record.virtualenv
         self.errexit = "e" in record.flags
         if record.seq == 0 and not self._started.is_set():
@@ -146,11 +151,19 @@ class Terminal:
             return
         with self._lock:
             job = self._job
-            if job is None or job.seq != record.seq:
+            if job is None:
                 return  # a prompt after Ctrl-C on an idle shell, say
-            job.status = self.last_status = record.status
-            if record.failed_status is not None:
-                job.status, job.failed_line = record.failed_status, record.failed_line
+            if job.seq != record.seq:
+                if not (job.ctrl_c_sent and not job.begun):
+                    return
+                # Our Ctrl-C reached bash before it read the typed line, which
+                # the terminal then discarded: the cell never started.
+                job.never_started = True
+                job.status = 130
+            else:
+                job.status = self.last_status = record.status
+                if record.failed_status is not None:
+                    job.status, job.failed_line = record.failed_status, record.failed_line
             self._job = None
             job.events.put(("done", None))
 
@@ -184,9 +197,13 @@ class Terminal:
         :class:`~modwsgi_magics.errors.InputRequired` raised. On ``timeout``
         the command is interrupted and ``CommandTimeout`` raised.
         """
-        job = self._submit(command, strict, input, background=False)
+        job = None
         deadline = time.monotonic() + timeout if timeout else None
         try:
+            with _interrupts_deferred() as pressed:
+                job = self._submit(command, strict, input, background=False)
+            if pressed:
+                raise KeyboardInterrupt
             while True:
                 outcome = self._follow(job, on_output, deadline, watch_input=True)
                 if outcome == "done":
@@ -201,8 +218,7 @@ class Terminal:
                     raise InputRequired.from_prompt(self.name, command, prompt)
                 self.send_input(answer)
         except KeyboardInterrupt:
-            self._stop(job, on_output)
-            raise CommandInterrupted.from_command(self.name, command) from None
+            raise self._interrupted(job, command, on_output) from None
 
     def start(
         self,
@@ -221,13 +237,16 @@ class Terminal:
         """
         ready = ready or Readiness()
         exclude = probes.descendant_pids(self._process.watchdog.pid)
-        job = self._submit(command, strict, input, background=True)
+        job = None
         deadline = time.monotonic() + timeout if timeout else None
         try:
+            with _interrupts_deferred() as pressed:
+                job = self._submit(command, strict, input, background=True)
+            if pressed:
+                raise KeyboardInterrupt
             outcome = self._follow(job, on_output, deadline, ready=ready, exclude=exclude)
         except KeyboardInterrupt:
-            self._stop(job, on_output)
-            raise CommandInterrupted.from_command(self.name, command) from None
+            raise self._interrupted(job, command, on_output) from None
         if outcome == "deadline":
             self._stop(job, on_output)
             raise CommandTimeout.not_ready(self.name, command, timeout, ready.describe())
@@ -302,6 +321,8 @@ class Terminal:
     # -- internals ------------------------------------------------------------
 
     def _submit(self, command: str, strict: bool, input: str | None, background: bool) -> Job:
+        """Register the job and type its run line. Call with interrupts deferred:
+        a job registered but never typed would leave the terminal busy for good."""
         if self.exited:
             raise TerminalExited.from_status(self.name, self.exit_status, self.errexit)
         with self._lock:
@@ -313,11 +334,28 @@ class Terminal:
             self._seq += 1
             hint = f"; %terminal show {self.name} has the latest output"
             job = Job(self._seq, command, background, OutputBudget(self.max_output_chars, hint))
+            job.seen_until = self.transcript.end
             self._job = job
-        self._process.write_cell(command if command.endswith("\n") else command + "\n")
-        self._process.prepare_to_type()
-        self._process.type(run_line(job.seq, strict, input))
+        try:
+            self._process.write_cell(command if command.endswith("\n") else command + "\n")
+            self._process.prepare_to_type()
+            self._process.type(run_line(job.seq, strict, input))
+        except BaseException:
+            with self._lock:
+                self._job = None
+            raise
         return job
+
+    def _interrupted(
+        self, job: Job | None, command: str, on_output: OutputCallback | None
+    ) -> CommandInterrupted:
+        """Stop ``job`` after the stop button; the error says whether it had started."""
+        if job is None:
+            return CommandInterrupted.not_started(self.name, command)
+        self._stop(job, on_output)
+        if job.never_started:
+            return CommandInterrupted.not_started(self.name, command)
+        return CommandInterrupted.from_command(self.name, command)
 
     def _follow(
         self,
@@ -372,6 +410,8 @@ class Terminal:
         workers) may still hold the port for a moment, so wait for the whole
         group to go too: after Ctrl-C, the server is gone.
         """
+        if job.status is not None or self._job is not job:
+            return  # it ended already (the stop came as its prompt did)
         stopped_group = None
         for sig, grace in STOP_ESCALATION:
             group = self._foreground_group()
@@ -408,7 +448,8 @@ class Terminal:
         """
         deadline = time.monotonic() + grace
         group = self._foreground_group()
-        self._process.type(b"\x03")
+        job.ctrl_c_sent = True
+        self._process.press_ctrl_c(self.pid)
         while time.monotonic() < deadline:
             step = min(deadline, time.monotonic() + CTRL_C_RECHECK)
             if self._follow(job, on_output, step) == "done":
@@ -416,7 +457,7 @@ class Terminal:
             current = self._foreground_group()
             if current is not None and current != group:  # not when the shell takes it back
                 group = current
-                self._process.type(b"\x03")
+                self._process.press_ctrl_c(self.pid)
         return False
 
     def _foreground_group(self) -> int | None:
@@ -426,6 +467,26 @@ class Terminal:
             return None if group == os.getpgid(self.pid) else group
         except OSError:
             return None
+
+
+@contextlib.contextmanager
+def _interrupts_deferred() -> Iterator[list[int]]:
+    """Hold back Ctrl-C (KeyboardInterrupt) while the block runs; the list says
+    whether one came. Only the main thread gets signals, so elsewhere this is a
+    no-op, as it is where SIGINT's handler was not set from Python."""
+    pressed: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield pressed
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is None:
+        yield pressed
+        return
+    signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(signum))
+    try:
+        yield pressed
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _teardown(process: ShellProcess, reader: threading.Thread) -> None:

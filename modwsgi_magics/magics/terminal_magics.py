@@ -23,6 +23,7 @@ from traitlets import Float, Int, observe
 
 from ..engine import (
     CommandFailed,
+    CommandInterrupted,
     ExpectationFailed,
     RunResult,
     Terminal,
@@ -109,6 +110,25 @@ class TerminalMagics(Magics):
         self, magic: Callable, terminals: tuple[str, ...], line: str, cell: str | None
     ) -> None:
         options_text, command = split_options(line) if cell is None else (line, cell)
+        results: list[RunResult] = []
+        try:
+            self._execute_in(magic, terminals, options_text, command, results)
+        except KeyboardInterrupt:
+            # The stop button outside the engine's own handling: before a
+            # command was typed, or after the last one ended.
+            where = "/".join(terminals)
+            if len(results) == len(terminals):
+                raise CommandInterrupted.after_end(where, command) from None
+            raise CommandInterrupted.not_started(where, command) from None
+
+    def _execute_in(
+        self,
+        magic: Callable,
+        terminals: tuple[str, ...],
+        options_text: str,
+        command: str,
+        results: list[RunResult],
+    ) -> None:
         options = parse_execute_options(magic, options_text)
         if not command.strip():
             raise UsageError(f"%{magic.__name__}: nothing to run; give a command")
@@ -121,7 +141,6 @@ class TerminalMagics(Magics):
                 f"%{magic.__name__}: a <ctrl-c> cell holds nothing else; put the commands "
                 "that follow it in a cell of their own"
             )
-        results = []
         for name in terminals:
             if len(terminals) > 1:
                 sys.stdout.write(terminal_label(name))

@@ -1,0 +1,110 @@
+"""The engine at its edges, through real kernels: early stops, raw terminals,
+top-level variables, typed Ctrl-D (issue: the terminal engine, hardened)."""
+
+from __future__ import annotations
+
+import random
+import time
+
+import pytest
+from jupyter_client.manager import start_new_kernel
+from test_kernel import run
+
+from modwsgi_magics import Terminal
+from modwsgi_magics.engine import CommandInterrupted, CommandTimeout
+
+
+@pytest.fixture(scope="module")
+def kernel(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("hardening")
+    manager, client = start_new_kernel(kernel_name="python3", cwd=str(folder))
+    try:
+        run(client, "%load_ext modwsgi_magics")
+        yield manager, client
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=False)
+
+
+def test_when_stop_is_pressed_right_after_a_cell_starts_then_the_terminal_is_free(kernel):
+    manager, client = kernel
+    rng = random.Random(7)
+    names = set()
+    for attempt in range(100):
+        msg_id = client.execute("%%execute1\nsleep 2", stop_on_error=False)
+        delay = rng.uniform(0, 0.05)
+        client.get_iopub_msg(timeout=10)  # status: busy
+        time.sleep(delay)
+        manager.interrupt_kernel()
+        while True:
+            reply = client.get_shell_msg(timeout=30)
+            if reply["parent_header"]["msg_id"] == msg_id:
+                break
+        content = reply["content"]
+        if content["status"] == "error":
+            names.add(content["ename"])
+            assert content["ename"] in ("CommandInterrupted", "KeyboardInterrupt"), content
+            assert not any("modwsgi_magics" in line for line in content["traceback"][1:]), (
+                attempt,
+                content["traceback"],
+            )
+        reply, shown = run(client, f"%%execute1 --timeout 10\necho free-{attempt}", timeout=30)
+        assert reply["status"] == "ok" and shown.endswith(f"free-{attempt}\n"), (attempt, shown)
+    assert "CommandInterrupted" in names
+
+
+def test_when_the_engine_times_out_at_once_then_the_terminal_is_free(tmp_path):
+    with Terminal(cwd=str(tmp_path)) as terminal:
+        for attempt in range(100):
+            with pytest.raises((CommandTimeout, CommandInterrupted)):
+                terminal.run("sleep 2", timeout=1e-6)
+            assert terminal.running is None, attempt
+        assert terminal.run("echo free").output == "free\n"
+
+
+def test_when_a_program_leaves_the_terminal_raw_then_the_next_cell_runs(kernel):
+    _, client = kernel
+    run(client, "%%execute1\nSTATE=kept")
+    reply, _ = run(
+        client,
+        "%%execute1 --timeout 1\npython3 -c 'import tty,time; tty.setraw(0); time.sleep(60)'",
+    )
+    assert reply["ename"] == "CommandTimeout"
+    reply, shown = run(client, "%%execute1\necho $STATE")
+    assert reply["status"] == "ok" and shown == "kept\n"
+
+
+def test_when_a_cell_sets_stty_raw_then_typed_input_still_arrives(kernel):
+    _, client = kernel
+    run(client, "%%execute2\nstty raw")
+    reply, shown = run(
+        client, "%%execute2 --input 'hello\\n' --timeout 10\nread -r x; echo \"got $x\""
+    )
+    assert reply["status"] == "ok" and "got hello" in shown
+
+
+def test_when_a_cell_declares_variables_then_the_next_cell_has_them(kernel):
+    _, client = kernel
+    run(client, "%%execute1\ndeclare FOO=bar; declare -A MAP=([k]=v); declare -x EXP=1")
+    reply, shown = run(client, "%%execute1\necho $FOO ${MAP[k]}; env | grep '^EXP='")
+    assert reply["status"] == "ok" and shown == "bar v\nEXP=1\n"
+
+
+def test_when_local_is_used_at_the_top_of_a_cell_then_bash_refuses_it(kernel):
+    _, client = kernel
+    reply, shown = run(client, "%%execute1\nlocal x=1")
+    assert reply["ename"] == "CommandFailed" and "can only be used in a function" in shown
+
+
+def test_when_input_ends_with_ctrl_d_then_cat_ends(kernel):
+    _, client = kernel
+    reply, shown = run(client, "%%execute1 --input 'one\\ntwo\\n\\x04' --timeout 10\ncat")
+    assert reply["status"] == "ok" and "one" in shown and "two" in shown
+
+
+def test_when_ctrl_c_stops_a_server_then_older_cells_output_is_not_replayed(kernel):
+    _, client = kernel
+    run(client, "%%execute1\necho OLDER-CELL-OUTPUT")
+    run(client, "%%execute1 --bg --wait-for started\necho started; sleep 30")
+    reply, shown = run(client, "%%execute1\n<ctrl-c>")
+    assert reply["status"] == "ok" and "OLDER-CELL-OUTPUT" not in shown
