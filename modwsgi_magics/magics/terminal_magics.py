@@ -92,7 +92,9 @@ class TerminalMagics(Magics):
             self.magics["line"][name] = magic
             self.magics["cell"][name] = magic
 
-    def _make_execute_magic(self, name: str, terminals: tuple[str, ...], summary: str) -> Callable:
+    def _make_execute_magic(
+        self, name: str, terminals: tuple[str, ...], summary: str
+    ) -> Callable[..., None]:
         def magic(line: str, cell: str | None = None) -> None:
             return self._execute(magic, terminals, line, cell)
 
@@ -106,7 +108,7 @@ class TerminalMagics(Magics):
     # -- the execute family ---------------------------------------------------
 
     def _execute(
-        self, magic: Callable, terminals: tuple[str, ...], line: str, cell: str | None
+        self, magic: Callable[..., None], terminals: tuple[str, ...], line: str, cell: str | None
     ) -> None:
         options_text, command = split_options(line) if cell is None else (line, cell)
         options = parse_execute_options(magic, options_text)
@@ -128,6 +130,7 @@ class TerminalMagics(Magics):
             results.append(self._run_one(name, command, options))
         output = "\n".join(result.text for result in results)
         if options.out:
+            assert self.shell is not None  # a magic runs in a shell
             self.shell.user_ns[options.out] = output
         for pattern in options.expect:
             if not pattern.search(output):
