@@ -35,7 +35,7 @@ from jupyter_client import KernelManager
 from pexpect import replwrap
 from traitlets.config import Config
 
-from modwsgi_magics import Terminal
+from modwsgi_magics import RunResult, Terminal
 from modwsgi_magics.magics import TerminalMagics
 
 #: Every process this run starts inherits this variable, daemons included, so
@@ -156,7 +156,7 @@ def timed(action: Callable[[], object]) -> Sample:
 # -- in-process -----------------------------------------------------------------
 
 
-def check_status(result) -> None:  # noqa: ANN001 - a RunResult
+def check_status(result: RunResult) -> None:
     """A figure for a failing command would measure an error path, not a run."""
     if result.status != 0:
         raise RuntimeError(f"Terminal.run({result.command!r}) failed with {result.status}")

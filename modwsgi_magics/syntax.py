@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 #: The terminals of a notebook: 1 on top, 2 below, as the original platform's split.
-TERMINALS = ("1", "2")
+TERMINALS: tuple[str, ...] = ("1", "2")
 
 #: The execute family: magic name, the terminals it runs in, what its help says.
 #: The hyphenated names are the Educates spellings of the original workshops.

@@ -115,8 +115,9 @@ def test_when_the_actions_workshop_is_converted_and_run_then_every_step_passes(t
     assert f"wrote {joined}" in converted.stdout
     assert "b-intro.md:39: `dashboard:open-url` kept as a note" in converted.stderr
 
-    run = cli("run", joined, "--output-dir", tmp_path / "out", "--junit", tmp_path / "j.xml",
-              env=env)  # fmt: skip
+    run = cli(
+        "run", joined, "--output-dir", tmp_path / "out", "--junit", tmp_path / "j.xml", env=env
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     lines = run.stdout.splitlines()
     assert lines[0].startswith(f"[1/1] {joined}  cell 1/13 %load_ext modwsgi_magics ... ok ")
@@ -149,8 +150,11 @@ def test_when_the_legacy_workshop_becomes_a_folder_then_its_notebooks_run_in_pag
 
     run = cli("run", folder, "--output-dir", tmp_path / "out", env=env)
     assert run.returncode == 0, run.stdout + run.stderr
-    finished = [line for line in run.stdout.splitlines() if line.endswith("s") and " ... ok" in line
-                and "cell" not in line]  # fmt: skip
+    finished = [
+        line
+        for line in run.stdout.splitlines()
+        if line.endswith("s") and " ... ok" in line and "cell" not in line
+    ]
     assert [line.split()[1] for line in finished] == [str(folder / name) for name in names]
     server = outputs(nbformat.read(tmp_path / "out" / "02-server.ipynb", as_version=4))
     assert server[2].strip() == "200"
@@ -164,8 +168,12 @@ def test_when_converted_notebooks_run_under_nbmake_then_pytest_passes(tmp_path, 
     assert cli("convert", WORKSHOPS / "actions", "-o", joined).returncode == 0
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "--nbmake", "-p", "no:cacheprovider", "-q", joined],
-        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=DEADLINE,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=DEADLINE,
+    )
     assert run.returncode == 0, run.stdout + run.stderr
 
 
@@ -205,8 +213,9 @@ def test_when_a_command_fails_then_run_names_notebook_cell_line_and_error(tmp_pa
 
 
 def test_when_a_cell_outlives_the_timeout_then_run_fails_it_and_ends_the_command(tmp_path):
-    slow = write_notebook(tmp_path / "slow.ipynb", "%load_ext modwsgi_magics",
-                          "%%execute-2\necho started; sleep 987")  # fmt: skip
+    slow = write_notebook(
+        tmp_path / "slow.ipynb", "%load_ext modwsgi_magics", "%%execute-2\necho started; sleep 987"
+    )
     run = cli("run", slow, "--timeout", "3")
     assert run.returncode == 1
     assert "cell 2/2 %%execute-2 | echo started; sleep 987 ... FAILED" in run.stdout
@@ -304,17 +313,25 @@ def test_when_pages_would_share_a_notebook_name_then_convert_refuses(tmp_path):
     for folder in ("a", "b"):
         (tmp_path / folder).mkdir()
         (tmp_path / folder / "page.md").write_text("```execute\nls\n```\n")
-    run = cli("convert", tmp_path / "a" / "page.md", tmp_path / "b" / "page.md", "-o",
-              tmp_path / "out")  # fmt: skip
+    run = cli(
+        "convert", tmp_path / "a" / "page.md", tmp_path / "b" / "page.md", "-o", tmp_path / "out"
+    )
     assert run.returncode == 2
     assert "would both be written to" in run.stderr
-    joined = cli("convert", tmp_path / "a" / "page.md", tmp_path / "b" / "page.md", "-o",
-                 tmp_path / "both.ipynb")  # fmt: skip
+    joined = cli(
+        "convert",
+        tmp_path / "a" / "page.md",
+        tmp_path / "b" / "page.md",
+        "-o",
+        tmp_path / "both.ipynb",
+    )
     assert joined.returncode == 0, joined.stderr
     notebook = nbformat.read(tmp_path / "both.ipynb", as_version=4)
     assert [c.source for c in notebook.cells] == [
-        "%load_ext modwsgi_magics", "%%execute\nls", "%%execute\nls",
-    ]  # fmt: skip
+        "%load_ext modwsgi_magics",
+        "%%execute\nls",
+        "%%execute\nls",
+    ]
 
 
 def test_when_the_console_script_is_installed_then_it_is_the_same_command():

@@ -436,8 +436,9 @@ def test_when_a_page_has_front_matter_then_title_is_a_heading_and_lines_count_fr
     )
     converted = read_page(text, "p.md")
     assert (converted.title, converted.meta["weight"]) == ("Setting up", 3)
-    assert notes([converted]) == ["p.md:8: `dashboard:open-url` kept as a note: it has no "
-                                  "notebook equivalent"]  # fmt: skip
+    assert notes([converted]) == [
+        "p.md:8: `dashboard:open-url` kept as a note: it has no notebook equivalent"
+    ]
     assert markdown_cells(text)[0] == "# Setting up"
 
 
@@ -588,13 +589,14 @@ def test_when_a_workshop_folder_is_read_then_pages_come_in_its_order(
 @pytest.mark.parametrize(
     ("files", "message"),
     [
-        ({"workshop/modules.yaml": "modules:\n  gone: {}\n", "workshop/content/x.md": "x"},
-         "modules.yaml lists 'gone', but .* has no gone.md"),
-        ({"workshop/modules.yaml": "modules: [\n", "workshop/content/x.md": "x"},
-         "modules.yaml: "),
+        (
+            {"workshop/modules.yaml": "modules:\n  gone: {}\n", "workshop/content/x.md": "x"},
+            "modules.yaml lists 'gone', but .* has no gone.md",
+        ),
+        ({"workshop/modules.yaml": "modules: [\n", "workshop/content/x.md": "x"}, "modules.yaml: "),
         ({"readme.adoc": "x"}, "no Markdown pages"),
     ],
-)  # fmt: skip
+)
 def test_when_a_workshop_folder_is_wrong_then_the_error_says_what(tmp_path, files, message):
     with pytest.raises(WorkshopError, match=message):
         workshop_pages(write(tmp_path, files))

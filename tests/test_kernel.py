@@ -37,9 +37,12 @@ def run(client, code: str, *, timeout: float = 60, stdin_hook=None) -> tuple[dic
             shown.append("\n".join(content["traceback"]))
 
     reply = client.execute_interactive(
-        code, timeout=timeout, output_hook=collect,
-        allow_stdin=stdin_hook is not None, stdin_hook=stdin_hook,
-    )  # fmt: skip
+        code,
+        timeout=timeout,
+        output_hook=collect,
+        allow_stdin=stdin_hook is not None,
+        stdin_hook=stdin_hook,
+    )
     return reply["content"], "".join(shown)
 
 

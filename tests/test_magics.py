@@ -107,9 +107,10 @@ def test_when_errors_are_allowed_then_every_line_runs(fresh, capsys):
 
 def test_when_expect_matches_then_the_cell_passes_and_out_holds_plain_text(fresh, capsys):
     fresh.run_cell_magic(
-        "execute1", "--expect '^Hello' --expect 'World!$' --out greeting",
+        "execute1",
+        "--expect '^Hello' --expect 'World!$' --out greeting",
         "printf '\\033[32mHello World!\\033[0m\\n'",
-    )  # fmt: skip
+    )
     assert fresh.user_ns["greeting"] == "Hello World!\n"
     assert "\x1b[32m" in capsys.readouterr().out
 

@@ -29,7 +29,9 @@ them as notebook cells. Anything without a notebook meaning becomes a
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import yaml
 
@@ -166,50 +168,50 @@ def _no_terminal(session: object) -> str:
     return f"terminal session {session!r} does not exist here: the notebook has terminals 1 and 2"
 
 
-def _session(fields: dict) -> str:
+def _session(fields: dict[str, Any]) -> str:
     session = str(fields.get("session", "1")).strip()
     if session not in TERMINALS:
         raise _Unusable(_no_terminal(session))
     return session
 
 
-def _command(fields: dict) -> str:
+def _command(fields: dict[str, Any]) -> str:
     command = fields.get("command")
     if command is None or not str(command).strip():
         raise _Unusable("it has no `command` property")
     return str(command).strip("\n")
 
 
-def _execute(name: str, fields: dict, line: int) -> Command:
+def _execute(name: str, fields: dict[str, Any], line: int) -> Command:
     terminals = TERMINALS if name.endswith("-all") else (_session(fields),)
     clear = fields.get("clear") is True
     return Command(terminals, _command(fields), execute_magic(terminals), line, clear=clear)
 
 
-def _interrupt(name: str, fields: dict, line: int) -> Interrupt:
+def _interrupt(name: str, fields: dict[str, Any], line: int) -> Interrupt:
     terminals = TERMINALS if name.endswith("-all") else (_session(fields),)
     return Interrupt(terminals, execute_magic(terminals), line)
 
 
-def _input(name: str, fields: dict, line: int) -> Input:
+def _input(name: str, fields: dict[str, Any], line: int) -> Input:
     if fields.get("text") is None:
         raise _Unusable("it has no `text` property")
     text = str(fields["text"])
     return Input(_session(fields), text + "\n" if fields.get("endl", True) else text, line)
 
 
-def _clear(name: str, fields: dict, line: int) -> Clear:
+def _clear(name: str, fields: dict[str, Any], line: int) -> Clear:
     return Clear(TERMINALS if name.endswith("-all") else (_session(fields),), line)
 
 
-def _copy(name: str, fields: dict, line: int) -> Markdown:
+def _copy(name: str, fields: dict[str, Any], line: int) -> Markdown:
     if fields.get("text") is None:
         raise _Unusable("it has no `text` property")
     return Markdown(fence(str(fields["text"]).strip("\n")))
 
 
 #: Namespaced actions with a notebook meaning; every other one becomes a Note.
-_YAML_ACTIONS = {
+_YAML_ACTIONS: dict[str, Callable[[str, dict[str, Any], int], Step]] = {
     "terminal:execute": _execute,
     "terminal:execute-all": _execute,
     "terminal:interrupt": _interrupt,

@@ -28,6 +28,7 @@ import copy
 import re
 import shlex
 from dataclasses import dataclass, field
+from typing import Any
 
 import nbformat
 import yaml
@@ -65,10 +66,10 @@ class Page:
     name: str
     title: str | None = None
     steps: list[Step] = field(default_factory=list)
-    meta: dict = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
 
 
-def split_front_matter(text: str, name: str = "") -> tuple[dict, str, int]:
+def split_front_matter(text: str, name: str = "") -> tuple[dict[str, Any], str, int]:
     """``(front matter, body, lines before the body)`` of a page.
 
     Front matter is the YAML between a first line ``---`` and the next ``---``.

@@ -21,6 +21,7 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -94,7 +95,7 @@ def workshop_pages(folder: Path) -> list[PageFile]:
     return [PageFile(name, found[name]) for name in order]
 
 
-def natural_key(name: str) -> tuple:
+def natural_key(name: str) -> tuple[tuple[int, int, str], ...]:
     """Sort key comparing digit runs as numbers: ``2-x`` sorts before ``10-y``."""
     return tuple(
         (0, int(part), "") if part.isdigit() else (1, 0, part.lower())
@@ -122,7 +123,7 @@ def _listed_order(config: Path) -> tuple[Path, list[str]] | None:
     return None
 
 
-def _load_yaml(path: Path) -> dict:
+def _load_yaml(path: Path) -> dict[str, Any]:
     if not path.is_file():
         return {}
     try:

@@ -12,11 +12,15 @@ import queue
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Literal
 
 from .output import OutputBudget, plain_text
 from .results import RunResult
 
-OutputCallback = Callable[[str], None]
+#: Shows a piece of a command's output; what it returns is ignored (``sys.stdout.write``).
+OutputCallback = Callable[[str], object]
+#: What the reader thread puts on a job's queue.
+Event = tuple[Literal["output"], str] | tuple[Literal["done"], None]
 
 #: Latest output kept raw per job, for --wait-for patterns and input prompts.
 RECENT_CHARS = 8192
@@ -29,7 +33,7 @@ class Job:
     background: bool
     budget: OutputBudget
     started: float = field(default_factory=time.monotonic)
-    events: queue.SimpleQueue = field(default_factory=queue.SimpleQueue)
+    events: queue.SimpleQueue[Event] = field(default_factory=queue.SimpleQueue)
     listening: bool = True  # False while a --bg command runs with no cell watching
     recent: str = ""
     seen_until: int = 0  # transcript position a watching cell has shown up to
@@ -40,7 +44,7 @@ class Job:
     ctrl_c_sent: bool = False  # the engine pressed Ctrl-C for this job
     never_started: bool = False  # that Ctrl-C discarded the typed line
 
-    def next_event(self, timeout: float) -> tuple[str | None, str | None]:
+    def next_event(self, timeout: float) -> Event | tuple[None, None]:
         """The next event, or ``(None, None)`` when ``timeout`` passes first."""
         try:
             return self.events.get(timeout=timeout)
@@ -72,11 +76,11 @@ class Job:
         """Show the output that came with the end, then the tail; sum it all up."""
         while True:
             try:
-                kind, text = self.events.get_nowait()
+                event = self.events.get_nowait()
             except queue.Empty:
                 break
-            if kind == "output":
-                self.show(text, on_output)
+            if event[0] == "output":
+                self.show(event[1], on_output)
         ended = self.status is not None
         tail = self.budget.finish() if ended or not self.background else ""
         if tail and on_output:

@@ -28,7 +28,7 @@ _ANSI_ANY = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 _NEEDS_FILTER = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
-def _keep_sgr(match: re.Match) -> str:
+def _keep_sgr(match: re.Match[str]) -> str:
     csi = match.group("csi")
     return csi if csi is not None and csi.endswith("m") else ""
 

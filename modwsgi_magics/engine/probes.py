@@ -104,9 +104,9 @@ def waiting_for_input(master_fd: int, shell_pid: int, tty_path: str) -> bool:
     return any(reads_terminal(pid, tty_path) for pid in foreground_pids(master_fd, shell_pid))
 
 
-def listening_ports(root_pid: int, exclude: set[int]) -> list[int]:
+def listening_ports(root_pid: int, exclude: frozenset[int] | set[int]) -> list[int]:
     """TCP ports on which a descendant of ``root_pid`` (not in ``exclude``) listens."""
-    ports = []
+    ports: list[int] = []
     try:
         procs = psutil.Process(root_pid).children(recursive=True)
     except psutil.Error:

@@ -18,6 +18,7 @@ import sys
 import tempfile
 import termios
 from pathlib import Path
+from typing import Any
 
 from .errors import TerminalStartError
 from .protocol import CELL_VARIABLE, FIFO_VARIABLE, bash_argv
@@ -34,7 +35,7 @@ TERMINAL_ENVIRONMENT = {
 }
 
 
-def _sane_modes(attrs: list) -> list:
+def _sane_modes(attrs: list[Any]) -> list[Any]:
     """``attrs`` (tcgetattr's list) with what ``stty sane`` restores, echo off."""
     iflag, oflag, cflag, lflag, ispeed, ospeed, cc = attrs
     iflag = (iflag | termios.ICRNL | termios.BRKINT) & ~(termios.INLCR | termios.IGNCR)
@@ -60,7 +61,7 @@ class ShellProcess:
         self.scratch = tempfile.mkdtemp(prefix="modwsgi-magics-")  # mode 0700
         self.cell_path = os.path.join(self.scratch, "cell")
         self._fds: list[int] = []
-        self.watchdog: subprocess.Popen | None = None
+        self.watchdog: subprocess.Popen[bytes] | None = None  # None until started
         try:
             self._open_channels(columns, rows)
             self._start_watchdog(shell, cwd, env)
@@ -96,7 +97,7 @@ class ShellProcess:
         argv += ["--lifeline-fd", str(lifeline_r), "--scratch", self.scratch, "--"]
         argv += bash_argv(shell)
         try:
-            self.watchdog = subprocess.Popen(
+            self.watchdog = watchdog = subprocess.Popen(
                 argv,
                 pass_fds=(self.slave, lifeline_r),
                 stdin=subprocess.DEVNULL,
@@ -107,7 +108,10 @@ class ShellProcess:
             )
         finally:
             os.close(lifeline_r)
-        word, _, rest = self.watchdog.stdout.readline().decode().strip().partition(" ")
+        assert watchdog.stdout is not None  # stdout=PIPE
+        self._watchdog_out = watchdog.stdout
+        self.watchdog_pid = watchdog.pid
+        word, _, rest = self._watchdog_out.readline().decode().strip().partition(" ")
         if word != "started":
             raise TerminalStartError(f"{shell} did not start: {rest or 'the watchdog died'}")
         self.pid = int(rest)
@@ -165,7 +169,7 @@ class ShellProcess:
 
     @property
     def watchdog_fd(self) -> int:
-        return self.watchdog.stdout.fileno()
+        return self._watchdog_out.fileno()
 
     def stop(self, timeout: float = 20.0) -> None:
         """Close the lifeline; the watchdog ends every process of the terminal, then itself."""
@@ -182,7 +186,7 @@ class ShellProcess:
 
     def release(self) -> None:
         """Close the file descriptors and remove the scratch folder."""
-        if self.watchdog is not None:
+        if self.watchdog is not None and self.watchdog.stdout is not None:
             self.watchdog.stdout.close()
         while self._fds:
             os.close(self._fds.pop())

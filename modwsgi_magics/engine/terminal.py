@@ -197,7 +197,7 @@ class Terminal:
         :class:`~modwsgi_magics.errors.InputRequired` raised. On ``timeout``
         the command is interrupted and ``CommandTimeout`` raised.
         """
-        job = None
+        job: Job | None = None
         deadline = time.monotonic() + timeout if timeout else None
         try:
             with _interrupts_deferred() as pressed:
@@ -209,6 +209,7 @@ class Terminal:
                 if outcome == "done":
                     return job.result(on_output, self.cwd, self.virtualenv)
                 if outcome == "deadline":
+                    assert timeout is not None  # only a timeout sets a deadline
                     self._stop(job, on_output)
                     raise CommandTimeout.from_command(self.name, command, timeout)
                 prompt = job.prompt()
@@ -236,8 +237,8 @@ class Terminal:
         stops it. If it ends before it is ready, the result has its status.
         """
         ready = ready or Readiness()
-        exclude = probes.descendant_pids(self._process.watchdog.pid)
-        job = None
+        exclude = probes.descendant_pids(self._process.watchdog_pid)
+        job: Job | None = None
         deadline = time.monotonic() + timeout if timeout else None
         try:
             with _interrupts_deferred() as pressed:
@@ -248,6 +249,7 @@ class Terminal:
         except KeyboardInterrupt:
             raise self._interrupted(job, command, on_output) from None
         if outcome == "deadline":
+            assert timeout is not None  # only a timeout sets a deadline
             self._stop(job, on_output)
             raise CommandTimeout.not_ready(self.name, command, timeout, ready.describe())
         if outcome == "done":
@@ -376,12 +378,12 @@ class Terminal:
             if deadline is not None and now >= deadline:
                 return "deadline"
             wait = POLL_INTERVAL if deadline is None else min(POLL_INTERVAL, deadline - now)
-            kind, text = job.next_event(wait)
-            if kind == "done":
+            event = job.next_event(wait)
+            if event[0] == "done":
                 return "done"
-            if kind == "output":
+            if event[0] == "output":
                 last_output = time.monotonic()
-                job.show(text, on_output)
+                job.show(event[1], on_output)
                 if pattern and pattern.search(job.recent_text()):
                     return "ready"
                 continue
@@ -393,14 +395,18 @@ class Terminal:
                 return "input"
 
     def _is_ready(
-        self, ready: Readiness, pattern: re.Pattern | None, quiet: float, exclude: set[int]
+        self,
+        ready: Readiness,
+        pattern: re.Pattern[str] | None,
+        quiet: float,
+        exclude: frozenset[int] | set[int],
     ) -> bool:
         if pattern:
             return False
         if ready.url:
             return probes.url_answers(ready.url, timeout=POLL_INTERVAL * 5)
         return quiet >= ready.quiet or bool(
-            probes.listening_ports(self._process.watchdog.pid, exclude)
+            probes.listening_ports(self._process.watchdog_pid, exclude)
         )
 
     def _stop(self, job: Job, on_output: OutputCallback | None) -> None:

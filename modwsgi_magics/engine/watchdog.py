@@ -31,6 +31,10 @@ import subprocess
 import sys
 import termios
 import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import psutil
 
 PR_SET_CHILD_SUBREAPER = 36
 
@@ -54,7 +58,7 @@ def become_subreaper() -> None:
 
 def reap_children() -> dict[int, int]:
     """Collect every child that has ended; return {pid: exit code}."""
-    ended = {}
+    ended: dict[int, int] = {}
     while True:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)
@@ -65,7 +69,7 @@ def reap_children() -> dict[int, int]:
         ended[pid] = os.waitstatus_to_exitcode(status)
 
 
-def living_descendants() -> list:
+def living_descendants() -> list[psutil.Process]:
     import psutil
 
     alive = []
@@ -108,7 +112,7 @@ def terminate_tree(shell_pid: int | None) -> None:
     reap_children()
 
 
-def spawn_shell(argv: list[str], tty_fd: int) -> subprocess.Popen:
+def spawn_shell(argv: list[str], tty_fd: int) -> subprocess.Popen[bytes]:
     """Start the shell in a new session with ``tty_fd`` as controlling terminal.
 
     Popen brings exec failures back as exceptions (its CLOEXEC error pipe) and
@@ -132,7 +136,7 @@ def spawn_shell(argv: list[str], tty_fd: int) -> subprocess.Popen:
     )
 
 
-def watch(lifeline_fd: int, shell: subprocess.Popen) -> None:
+def watch(lifeline_fd: int, shell: subprocess.Popen[bytes]) -> None:
     """Wait for the lifeline to close or the shell to exit, reaping orphans."""
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)

@@ -28,7 +28,7 @@ _VALUE_OPTIONS = {"--wait-for", "--wait-url", "--timeout", "--expect", "--out", 
 _HOST_PORT = re.compile(r"^[\w.-]+:\d+(?:/.*)?$")
 
 
-def execute_arguments(func: Callable) -> Callable:
+def execute_arguments(func: Callable[..., Any]) -> Callable[..., Any]:
     """Declare the execute options on ``func`` (the help of ``%%execute?``)."""
     decorators = [
         magic_arguments(),

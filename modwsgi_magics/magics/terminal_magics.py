@@ -93,7 +93,9 @@ class TerminalMagics(Magics):
             self.magics["line"][name] = magic
             self.magics["cell"][name] = magic
 
-    def _make_execute_magic(self, name: str, terminals: tuple[str, ...], summary: str) -> Callable:
+    def _make_execute_magic(
+        self, name: str, terminals: tuple[str, ...], summary: str
+    ) -> Callable[..., None]:
         def magic(line: str, cell: str | None = None) -> None:
             return self._execute(magic, terminals, line, cell)
 
@@ -107,7 +109,7 @@ class TerminalMagics(Magics):
     # -- the execute family ---------------------------------------------------
 
     def _execute(
-        self, magic: Callable, terminals: tuple[str, ...], line: str, cell: str | None
+        self, magic: Callable[..., None], terminals: tuple[str, ...], line: str, cell: str | None
     ) -> None:
         options_text, command = split_options(line) if cell is None else (line, cell)
         results: list[RunResult] = []
@@ -123,7 +125,7 @@ class TerminalMagics(Magics):
 
     def _execute_in(
         self,
-        magic: Callable,
+        magic: Callable[..., None],
         terminals: tuple[str, ...],
         options_text: str,
         command: str,
@@ -147,6 +149,7 @@ class TerminalMagics(Magics):
             results.append(self._run_one(name, command, options))
         output = "\n".join(result.text for result in results)
         if options.out:
+            assert self.shell is not None  # a magic runs in a shell
             self.shell.user_ns[options.out] = output
         for pattern in options.expect:
             if not pattern.search(output):

@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import nbformat
 from jupyter_client.kernelspec import NoSuchKernel
@@ -105,6 +106,8 @@ def run_notebook(
         result.error = str(NotebookUnreadable.from_error(target.path, err))
         return result
     tracker = _CellTracker(notebook, result, on_cell)
+    # Without a kernel name the notebook's own kernelspec is used.
+    kernel: dict[str, Any] = {"kernel_name": options.kernel_name} if options.kernel_name else {}
     client = NotebookClient(
         notebook,
         timeout=math.ceil(options.timeout) if options.timeout else None,
@@ -112,7 +115,7 @@ def run_notebook(
         resources={"metadata": {"path": str(target.path.parent.resolve())}},
         on_cell_start=tracker.started,
         on_cell_executed=tracker.executed,
-        **({"kernel_name": options.kernel_name} if options.kernel_name else {}),
+        **kernel,
     )
     try:
         _execute(client, tracker)
@@ -207,7 +210,9 @@ class _CellTracker:
         if cell_index in self.numbers:
             self.current = (cell_index, cell, time.monotonic())
 
-    def executed(self, cell: nbformat.NotebookNode, cell_index: int, execute_reply: dict) -> None:
+    def executed(
+        self, cell: nbformat.NotebookNode, cell_index: int, execute_reply: dict[str, Any]
+    ) -> None:
         content = (execute_reply or {}).get("content", {})
         allowed = "raises-exception" in cell.metadata.get("tags", [])
         error = None

@@ -34,9 +34,8 @@ def junit_xml(report: RunReport, suite_name: str = SUITE_NAME) -> ET.ElementTree
     )
     for notebook in report.notebooks:
         suite.append(_testcase(notebook))
-    suites.set("tests", suite.get("tests"))
-    suites.set("failures", suite.get("failures"))
-    suites.set("time", suite.get("time"))
+    for name in ("tests", "failures", "time"):
+        suites.set(name, suite.attrib[name])
     tree = ET.ElementTree(suites)
     ET.indent(tree)
     return tree
