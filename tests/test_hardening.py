@@ -1,13 +1,16 @@
 """The engine at its edges, through real kernels: early stops, raw terminals,
-top-level variables, typed Ctrl-D (issue: the terminal engine, hardened)."""
+top-level variables, typed Ctrl-D, and programs that take keyboard input across
+cells (a REPL, sh, a nested bash, a relay)."""
 
 from __future__ import annotations
 
 import random
 import time
 
+import nbformat
 import pytest
 from jupyter_client.manager import start_new_kernel
+from nbclient import NotebookClient
 from test_kernel import run
 
 from modwsgi_magics import Terminal
@@ -108,3 +111,93 @@ def test_when_ctrl_c_stops_a_server_then_older_cells_output_is_not_replayed(kern
     run(client, "%%execute1 --bg --wait-for started\necho started; sleep 30")
     reply, shown = run(client, "%%execute1\n<ctrl-c>")
     assert reply["status"] == "ok" and "OLDER-CELL-OUTPUT" not in shown
+
+
+# -- programs that take keyboard input, across cells ------------------------------
+
+
+def test_when_a_repl_runs_then_cells_are_typed_into_it_through_nbclient(tmp_path):
+    cells = [
+        "%load_ext modwsgi_magics",
+        "%%execute1 --bg\npython3 -q",
+        "%%execute1 --expect '^42$'\nx = 6 * 7\nprint(x)",
+        "%%execute1\nfor i in range(2):\n    print('loop', i)\n\n",
+        "%%execute1\nexit()",
+        "%%execute1 --out back\necho back in bash",
+    ]
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    NotebookClient(notebook, timeout=60, resources={"metadata": {"path": str(tmp_path)}}).execute()
+    shown = ["".join(o.get("text", "") for o in cell.outputs) for cell in notebook.cells]
+    assert shown[1] == ">>> "
+    assert shown[2] == "x = 6 * 7\n>>> print(x)\n42\n>>> "
+    assert "loop 0\nloop 1\n>>> " in shown[3]
+    assert shown[4] == "exit()\n"
+    assert shown[5] == "back in bash\n"
+
+
+def test_when_a_nested_shell_exits_then_the_terminal_shell_is_back_as_before(kernel):
+    _, client = kernel
+    run(client, "%%execute2\ncd /tmp; OUTER=kept")
+    reply, shown = run(client, "%%execute2 --bg --timeout 10\nbash --norc")
+    assert reply["status"] == "ok"
+    reply, shown = run(client, "%%execute2 --timeout 10\ncd /; echo inner:${OUTER:-unset}")
+    assert reply["status"] == "ok" and "inner:unset" in shown
+    reply, shown = run(client, "%%execute2 --timeout 10\nexit")
+    assert reply["status"] == "ok"
+    reply, shown = run(client, "%%execute2\necho $PWD $OUTER")
+    assert shown == "/tmp kept\n"
+
+
+def test_when_a_plain_sh_runs_then_cells_are_typed_into_it(kernel):
+    _, client = kernel
+    run(client, "%%execute2 --bg --timeout 10\nsh")
+    reply, shown = run(client, "%%execute2 --timeout 10\necho in-sh-$((6*7))")
+    assert reply["status"] == "ok" and "in-sh-42" in shown
+    reply, _ = run(client, "%%execute2 --timeout 10\nexit 3")
+    assert reply["ename"] == "CommandFailed"  # the program's own status counts
+    reply, shown = run(client, "%%execute2\necho idle")
+    assert shown == "idle\n"
+
+
+def test_when_a_relay_runs_a_quiet_program_then_it_is_not_taken_for_a_prompt(kernel):
+    _, client = kernel
+    code = "%%execute1 --timeout 20\nscript -qc 'sleep 3; echo inner-done' /dev/null"
+    reply, shown = run(client, code)
+    assert reply["status"] == "ok" and "inner-done" in shown
+
+
+def test_when_a_program_does_not_wait_for_input_then_a_cell_for_it_fails_at_once(kernel):
+    _, client = kernel
+    run(client, "%%execute1 --bg --wait-for up\necho up; sleep 60")
+    started = time.monotonic()
+    reply, shown = run(client, "%%execute1\nprint('typed')")
+    assert reply["ename"] == "TerminalBusy" and "sleep 60" in shown
+    assert time.monotonic() - started < 5
+    run(client, "%%execute1\n<ctrl-c>")
+
+
+def test_when_ctrl_c_reaches_a_repl_then_it_stays_at_its_prompt(kernel):
+    _, client = kernel
+    run(client, "%%execute1 --bg --timeout 10\npython3 -q")
+    reply, shown = run(client, "%%execute1\n<ctrl-c>")
+    assert reply["status"] == "ok" and "KeyboardInterrupt" in shown
+    reply, shown = run(client, "%%execute1 --timeout 10\nprint('still', 'here')")
+    assert "still here" in shown
+    reply, shown = run(client, "%%execute1 --timeout 10\nexit()\nprint('never typed')")
+    assert reply["ename"] == "ProgramEnded" and "print('never typed')" in shown
+    reply, shown = run(client, "%%execute1\necho shell")
+    assert shown == "shell\n"
+
+
+def test_when_the_stop_button_is_pressed_in_a_repl_then_it_survives(kernel):
+    manager, client = kernel
+    run(client, "%%execute1 --bg --timeout 10\npython3 -q")
+    msg_id = client.execute("%%execute1\nimport time; time.sleep(30)", stop_on_error=False)
+    time.sleep(1.0)
+    manager.interrupt_kernel()
+    while (reply := client.get_shell_msg(timeout=30))["parent_header"]["msg_id"] != msg_id:
+        pass
+    assert reply["content"]["ename"] == "CommandInterrupted"
+    reply, shown = run(client, "%%execute1 --timeout 10\nprint(1 + 1)")
+    assert "2" in shown
+    run(client, "%%execute1 --timeout 10\nexit()")

@@ -211,7 +211,7 @@ def test_when_terminal_input_is_sent_then_the_background_program_reads_it(fresh,
     terminal = fresh.magics_manager.registry["TerminalMagics"].terminals["2"]
     wait_until(lambda: terminal.running is None)
     fresh.run_line_magic("terminal", "show 2")
-    assert capsys.readouterr().out.endswith("ready\ngot:hello\n")
+    assert capsys.readouterr().out.endswith("ready\nhello\ngot:hello\n")  # echoed, as typed
 
 
 def test_when_the_shell_exits_then_the_cell_says_so_and_the_next_starts_fresh(fresh, capsys):

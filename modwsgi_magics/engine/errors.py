@@ -106,6 +106,21 @@ class InputRequired(TerminalError, RuntimeError):
         )
 
 
+class ProgramEnded(TerminalError, RuntimeError):
+    """Lines were meant for a program that ended (or was not there) first."""
+
+    @classmethod
+    def before_typing(cls, terminal: str, text: str) -> ProgramEnded:
+        return cls(f"terminal {terminal}: nothing runs there to type {_quote(text)} into")
+
+    @classmethod
+    def lines_left(cls, terminal: str, command: str, lines: list[str]) -> ProgramEnded:
+        return cls(
+            f"terminal {terminal}: {_quote(command)} ended before {len(lines)} line(s) were "
+            f"typed into it, from {_quote(lines[0])}; they were not typed"
+        )
+
+
 class TerminalBusy(TerminalError, RuntimeError):
     """The terminal still runs a ``--bg`` command; nothing is typed into it."""
 

@@ -1,9 +1,12 @@
-"""A job: one command handed to a terminal, and what its cell has shown of it.
+"""A job: one command handed to a terminal, from its typed line to its result.
 
-The terminal's reader thread puts ``("output", text)`` and ``("done", None)``
-events on the job's queue; the caller's thread takes them, counts the text
-against the cell's :class:`~modwsgi_magics.output.OutputBudget` and passes on
-what the cell shows. The job ends up as a :class:`RunResult`.
+The job owns its command's life. The terminal's reader thread feeds it
+(:meth:`Job.output`, :meth:`Job.end`) under the terminal's lock; the caller's
+thread takes the events it queued, counts the text against the watching cell's
+:class:`~modwsgi_magics.engine.output.OutputBudget` and shows what fits
+through that cell's callback. A ``--bg`` job outlives its first cell; a later
+cell (``<ctrl-c>``, lines typed into a REPL) watches it again with a budget
+and callback of its own. :meth:`Job.result` sums up what the watching cell saw.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ class Job:
     command: str
     background: bool
     budget: OutputBudget
+    on_output: OutputCallback | None = None  # the watching cell's
     started: float = field(default_factory=time.monotonic)
     events: queue.SimpleQueue[Event] = field(default_factory=queue.SimpleQueue)
     listening: bool = True  # False while a --bg command runs with no cell watching
@@ -44,6 +48,42 @@ class Job:
     ctrl_c_sent: bool = False  # the engine pressed Ctrl-C for this job
     never_started: bool = False  # that Ctrl-C discarded the typed line
 
+    # -- from the reader thread, under the terminal's lock -----------------------
+
+    def output(self, text: str) -> None:
+        if self.listening:
+            self.events.put(("output", text))
+
+    def end(
+        self,
+        status: int,
+        failed_line: int | None = None,
+        *,
+        exited: bool = False,
+        never_started: bool = False,
+    ) -> None:
+        """The command is over: its prompt came, or the shell ended."""
+        self.status, self.failed_line = status, failed_line
+        self.exited, self.never_started = exited, never_started
+        self.events.put(("done", None))
+
+    @property
+    def ended(self) -> bool:
+        return self.status is not None
+
+    # -- on the caller's thread ----------------------------------------------------
+
+    def watch(self, budget: OutputBudget, on_output: OutputCallback | None, unseen: str) -> None:
+        """A new cell watches this job: from ``unseen`` on, within ``budget``."""
+        self.budget, self.on_output = budget, on_output
+        self.events, self.listening = queue.SimpleQueue(), True
+        if unseen:
+            self.events.put(("output", unseen))
+
+    def unwatch(self, transcript_end: int) -> None:
+        """The watching cell returns; the job runs on (``--bg``)."""
+        self.listening, self.seen_until, self.on_output = False, transcript_end, None
+
     def next_event(self, timeout: float) -> Event | tuple[None, None]:
         """The next event, or ``(None, None)`` when ``timeout`` passes first."""
         try:
@@ -51,11 +91,11 @@ class Job:
         except queue.Empty:
             return None, None
 
-    def show(self, text: str, on_output: OutputCallback | None) -> None:
+    def show(self, text: str) -> None:
         """Count ``text`` against the cell's budget and show what fits now."""
         shown = self.budget.feed(text)
-        if shown and on_output:
-            on_output(shown)
+        if shown and self.on_output:
+            self.on_output(shown)
         self.recent = (self.recent + text)[-RECENT_CHARS:]
 
     def recent_text(self) -> str:
@@ -66,28 +106,28 @@ class Job:
         lines = self.recent_text().rstrip("\n").rsplit("\n", 1)
         return lines[-1] if lines else ""
 
-    def watch_again(self, budget: OutputBudget, unseen: str) -> None:
-        """A cell watches a --bg command again (``<ctrl-c>``): start from ``unseen``."""
-        self.budget, self.events, self.listening = budget, queue.SimpleQueue(), True
-        if unseen:
-            self.events.put(("output", unseen))
+    def result(self, cwd: str, virtualenv: str, *, finished: bool | None = None) -> RunResult:
+        """Show the output that came with the end, then the tail; sum it all up.
 
-    def result(self, on_output: OutputCallback | None, cwd: str, virtualenv: str) -> RunResult:
-        """Show the output that came with the end, then the tail; sum it all up."""
+        ``finished``: whether the watching cell is over with this job (the
+        default: the job ended, or it was a foreground command), so the
+        budget's tail is shown.
+        """
         while True:
             try:
                 event = self.events.get_nowait()
             except queue.Empty:
                 break
             if event[0] == "output":
-                self.show(event[1], on_output)
-        ended = self.status is not None
-        tail = self.budget.finish() if ended or not self.background else ""
-        if tail and on_output:
-            on_output(tail)
+                self.show(event[1])
+        if finished is None:
+            finished = self.ended or not self.background
+        tail = self.budget.finish() if finished else ""
+        if tail and self.on_output:
+            self.on_output(tail)
         return RunResult(
             command=self.command,
-            output=self.budget.kept() if ended else "".join(self.budget.head),
+            output=self.budget.kept() if finished else "".join(self.budget.head),
             status=self.status,
             duration=time.monotonic() - self.started,
             failed_line=self.failed_line,

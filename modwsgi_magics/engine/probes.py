@@ -100,8 +100,66 @@ def _selected_fds(pid: int, count: int, address: int) -> list[int]:
     return [fd for fd in range(count) if bits >> fd & 1]
 
 
+#: Programs that relay the terminal to a program elsewhere (a container, another
+#: host): they read the terminal all the time, and what waits behind them cannot
+#: be seen from here, so quiet output decides for them.
+REMOTE_RELAYS = frozenset(
+    {"ssh", "docker", "podman", "nerdctl", "kubectl", "oc", "lxc", "mosh-client", "telnet"}
+)
+
+
+def input_wait(master_fd: int, shell_pid: int, tty_path: str) -> str:
+    """Does the terminal's foreground job wait for keyboard input?
+
+    ``"waits"`` or ``"busy"`` when its processes tell; ``"unknown"`` when a relay
+    to a program elsewhere (``ssh``, ``docker run -it``) reads the terminal.
+    A local relay (``script``, ``sudo`` with use_pty) holds a pty of its own:
+    it waits when the program behind it waits on that pty.
+    """
+    for pid in foreground_pids(master_fd, shell_pid):
+        if not reads_terminal(pid, tty_path):
+            continue
+        inner = _relayed_programs(pid, tty_path)
+        if inner is not None:
+            if any(reads_terminal(child, path) for child, path in inner):
+                return "waits"
+            continue
+        try:
+            name = psutil.Process(pid).name()
+        except psutil.Error:
+            continue
+        return "unknown" if name in REMOTE_RELAYS else "waits"
+    return "busy"
+
+
+def _relayed_programs(pid: int, tty_path: str) -> list[tuple[int, str]] | None:
+    """For a local relay (it holds a pty master), its descendants on other
+    terminals with the terminal each reads; None when ``pid`` relays nothing."""
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+        targets = {os.readlink(f"/proc/{pid}/fd/{fd}") for fd in fds}
+    except OSError:
+        return None
+    if not targets & {"/dev/ptmx", "/dev/pts/ptmx"}:
+        return None
+    inner = []
+    try:
+        children = psutil.Process(pid).children(recursive=True)
+    except psutil.Error:
+        return []
+    for child in children:
+        try:
+            path = os.readlink(f"/proc/{child.pid}/fd/0")
+        except OSError:
+            continue
+        if path.startswith("/dev/pts/") and path != tty_path:
+            inner.append((child.pid, path))
+    return inner
+
+
 def waiting_for_input(master_fd: int, shell_pid: int, tty_path: str) -> bool:
-    return any(reads_terminal(pid, tty_path) for pid in foreground_pids(master_fd, shell_pid))
+    """True when the foreground job surely waits for keyboard input."""
+    return input_wait(master_fd, shell_pid, tty_path) == "waits"
 
 
 def listening_ports(root_pid: int, exclude: frozenset[int] | set[int]) -> list[int]:

@@ -17,6 +17,8 @@ import subprocess
 import sys
 import tempfile
 import termios
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +43,7 @@ def _sane_modes(attrs: list[Any]) -> list[Any]:
     iflag = (iflag | termios.ICRNL | termios.BRKINT) & ~(termios.INLCR | termios.IGNCR)
     oflag |= termios.OPOST | termios.ONLCR
     lflag = (lflag | termios.ICANON | termios.ISIG | termios.IEXTEN) & ~termios.ECHO
+    lflag = (lflag | termios.ECHOE | termios.ECHOK) & ~termios.ECHOCTL  # no ^C in cells
     cc = list(cc)
     cc[termios.VINTR], cc[termios.VEOF], cc[termios.VERASE] = b"\x03", b"\x04", b"\x7f"
     cc[termios.VKILL], cc[termios.VSUSP] = b"\x15", b"\x1a"
@@ -126,6 +129,27 @@ class ShellProcess:
         sane = _sane_modes(attrs)
         if sane != attrs:
             termios.tcsetattr(self.slave, termios.TCSANOW, sane)
+
+    def echo_once_queued(self, begun: Callable[[], bool], timeout: float = 1.0) -> None:
+        """Turn echo on for the command, as a terminal has it, once the typed run
+        line is in the terminal's input queue (so it is not echoed itself).
+
+        Programs decide how to echo from the terminal's mode when they start:
+        readline (a REPL, a nested shell) echoes nothing where echo was off.
+        The pty hands written bytes to the line discipline asynchronously, so
+        wait until they are queued, or bash has read them (``begun``).
+        """
+        deadline = time.monotonic() + timeout
+        while not self.unread_input() and not begun() and time.monotonic() < deadline:
+            time.sleep(0.0001)
+        attrs = termios.tcgetattr(self.slave)
+        attrs[3] |= termios.ECHO
+        termios.tcsetattr(self.slave, termios.TCSANOW, attrs)
+
+    def unread_input(self) -> int:
+        """Bytes typed into the terminal that no program has read yet."""
+        count = fcntl.ioctl(self.slave, termios.FIONREAD, b"\0\0\0\0")
+        return int(struct.unpack("i", count)[0])
 
     def press_ctrl_c(self, shell_pid: int) -> None:
         """Ctrl-C as the terminal would deliver it: typed, which signals the

@@ -29,6 +29,7 @@ from .errors import (
     CommandInterrupted,
     CommandTimeout,
     InputRequired,
+    ProgramEnded,
     TerminalBusy,
     TerminalExited,
     TerminalStartError,
@@ -57,6 +58,11 @@ STOP_ESCALATION: tuple[tuple[signal.Signals | None, float], ...] = (
 EOF_GRACE = 1.0
 #: How often a pressed Ctrl-C checks whether a new command took the terminal.
 CTRL_C_RECHECK = 0.05
+#: Quiet time after a line typed into a program before checking it waits again.
+TYPED_LINE_QUIET = 0.05
+#: Quiet time after which a relay to a program elsewhere (``ssh``, ``docker run
+#: -it``) counts as waiting for input: what waits behind it cannot be seen.
+RELAY_QUIET = 1.0
 
 InputCallback = Callable[[str], str | None]
 
@@ -91,6 +97,7 @@ class Terminal:
         self._lock = threading.Lock()
         self._job: Job | None = None
         self._seq = 0
+        self._last_output = time.monotonic()
         self._started = threading.Event()
         try:
             self._process = ShellProcess(shell, self.cwd, env, columns, rows)
@@ -134,9 +141,9 @@ class Terminal:
     def _on_text(self, text: str) -> None:
         with self._lock:
             self.transcript.append(text)
-            job = self._job
-            if job is not None and job.listening:
-                job.events.put(("output", text))
+            self._last_output = time.monotonic()
+            if self._job is not None:
+                self._job.output(text)
 
     def _on_record(self, record: StatusRecord) -> None:
         if record.kind == "begin":
@@ -153,28 +160,27 @@ class Terminal:
             job = self._job
             if job is None:
                 return  # a prompt after Ctrl-C on an idle shell, say
-            if job.seq != record.seq:
-                if not (job.ctrl_c_sent and not job.begun):
-                    return
+            if job.seq == record.seq:
+                self.last_status = record.status
+                if record.failed_status is not None:
+                    job.end(record.failed_status, record.failed_line)
+                else:
+                    job.end(record.status)
+            elif job.ctrl_c_sent and not job.begun:
                 # Our Ctrl-C reached bash before it read the typed line, which
                 # the terminal then discarded: the cell never started.
-                job.never_started = True
-                job.status = 130
+                job.end(130, never_started=True)
             else:
-                job.status = self.last_status = record.status
-                if record.failed_status is not None:
-                    job.status, job.failed_line = record.failed_status, record.failed_line
+                return
             self._job = None
-            job.events.put(("done", None))
 
     def _on_exit(self, code: int) -> None:
         with self._lock:
             self.exit_status = code
             job, self._job = self._job, None
+            if job is not None:
+                job.end(code, exited=True)
         self._started.set()
-        if job is not None:
-            job.status, job.exited = code, True
-            job.events.put(("done", None))
 
     # -- running commands -----------------------------------------------------
 
@@ -194,32 +200,39 @@ class Terminal:
         result). ``input`` is typed ahead for the command to read. When the
         command waits for input anyway, ``on_input(prompt)`` is asked for a
         line; if it returns None (or is None) the command is interrupted and
-        :class:`~modwsgi_magics.errors.InputRequired` raised. On ``timeout``
-        the command is interrupted and ``CommandTimeout`` raised.
+        :class:`~modwsgi_magics.engine.errors.InputRequired` raised. On
+        ``timeout`` the command is interrupted and ``CommandTimeout`` raised.
+
+        When a program started earlier (``start("python3")``) waits for
+        keyboard input in this terminal, ``command`` is typed into it instead,
+        line by line (see :meth:`type_lines`).
         """
+        running = self._job
+        if running is not None and self.waits_for_input():
+            return self.type_lines(command, timeout=timeout, on_output=on_output)
         job: Job | None = None
         deadline = time.monotonic() + timeout if timeout else None
         try:
             with _interrupts_deferred() as pressed:
-                job = self._submit(command, strict, input, background=False)
+                job = self._submit(command, strict, input, False, on_output)
             if pressed:
                 raise KeyboardInterrupt
             while True:
-                outcome = self._follow(job, on_output, deadline, watch_input=True)
+                outcome = self._follow(job, deadline, watch_input=True)
                 if outcome == "done":
-                    return job.result(on_output, self.cwd, self.virtualenv)
+                    return job.result(self.cwd, self.virtualenv)
                 if outcome == "deadline":
                     assert timeout is not None  # only a timeout sets a deadline
-                    self._stop(job, on_output)
+                    self._stop(job)
                     raise CommandTimeout.from_command(self.name, command, timeout)
                 prompt = job.prompt()
                 answer = on_input(prompt) if on_input else None
                 if answer is None:
-                    self._end_input(job, on_output)
+                    self._end_input(job)
                     raise InputRequired.from_prompt(self.name, command, prompt)
                 self.send_input(answer)
         except KeyboardInterrupt:
-            raise self._interrupted(job, command, on_output) from None
+            raise self._interrupted(job, command) from None
 
     def start(
         self,
@@ -233,50 +246,114 @@ class Terminal:
     ) -> RunResult:
         """Start ``command`` in the background; return once it is ready.
 
-        The terminal stays busy until the command ends or :meth:`interrupt`
-        stops it. If it ends before it is ready, the result has its status.
+        Ready is what ``ready`` says, or as soon as the program waits for
+        keyboard input (a REPL, a nested shell: later commands are typed into
+        it). The terminal stays busy until the command ends or
+        :meth:`interrupt` stops it. If it ends before it is ready, the result
+        has its status.
         """
+        if self._job is not None and self.waits_for_input():
+            return self.type_lines(command, timeout=timeout, on_output=on_output)
         ready = ready or Readiness()
         exclude = probes.descendant_pids(self._process.watchdog_pid)
         job: Job | None = None
         deadline = time.monotonic() + timeout if timeout else None
         try:
             with _interrupts_deferred() as pressed:
-                job = self._submit(command, strict, input, background=True)
+                job = self._submit(command, strict, input, True, on_output)
             if pressed:
                 raise KeyboardInterrupt
-            outcome = self._follow(job, on_output, deadline, ready=ready, exclude=exclude)
+            outcome = self._follow(job, deadline, ready=ready, exclude=exclude, watch_input=True)
         except KeyboardInterrupt:
-            raise self._interrupted(job, command, on_output) from None
+            raise self._interrupted(job, command) from None
         if outcome == "deadline":
             assert timeout is not None  # only a timeout sets a deadline
-            self._stop(job, on_output)
+            self._stop(job)
             raise CommandTimeout.not_ready(self.name, command, timeout, ready.describe())
         if outcome == "done":
-            return job.result(on_output, self.cwd, self.virtualenv)
+            return job.result(self.cwd, self.virtualenv)
         with self._lock:
-            job.listening = False
-            job.seen_until = self.transcript.end
-        return job.result(on_output, self.cwd, self.virtualenv)
+            result = job.result(self.cwd, self.virtualenv, finished=False)
+            job.unwatch(self.transcript.end)
+        return result
+
+    def type_lines(
+        self,
+        text: str,
+        *,
+        timeout: float | None = None,
+        on_output: OutputCallback | None = None,
+    ) -> RunResult:
+        """Type ``text`` into the program that runs here, a line each time it
+        waits for keyboard input, as a learner at its prompt would.
+
+        Returns when the program waits again after the last line (the result's
+        status is None: it still runs), or when it ended and the shell is back
+        (its status). Lines left when it ended are not typed:
+        :class:`~modwsgi_magics.engine.errors.ProgramEnded`.
+        """
+        with self._lock:
+            job = self._job
+            if job is None:
+                raise ProgramEnded.before_typing(self.name, text)
+            budget = OutputBudget(self.max_output_chars, job.budget.hint)
+            job.watch(budget, on_output, "")
+        lines = (text[:-1] if text.endswith("\n") else text).split("\n")
+        deadline = time.monotonic() + timeout if timeout else None
+        try:
+            for number, line in enumerate(lines, 1):
+                if number > 1:
+                    outcome = self._follow(job, deadline, watch_input=True, typing=True)
+                    if outcome == "done":
+                        job.result(self.cwd, self.virtualenv)
+                        raise ProgramEnded.lines_left(self.name, job.command, lines[number - 1 :])
+                    if outcome == "deadline":
+                        break
+                self._process.type(line.encode() + b"\n")
+            else:
+                outcome = self._follow(job, deadline, watch_input=True, typing=True)
+            if outcome == "deadline":
+                assert timeout is not None  # only a timeout sets a deadline
+                self._stop(job, settle=True)
+                raise CommandTimeout.from_command(self.name, text, timeout)
+        except KeyboardInterrupt:
+            self._stop(job, settle=True)
+            raise CommandInterrupted.from_command(self.name, text) from None
+        with self._lock:
+            result = job.result(self.cwd, self.virtualenv, finished=True)
+            if not job.ended:
+                job.unwatch(self.transcript.end)
+        result.command = text
+        return result
 
     def interrupt(self, on_output: OutputCallback | None = None) -> RunResult | None:
         """Ctrl-C the running command, wait for the prompt; return what it printed.
 
         The result's output starts with what a ``--bg`` command printed after
-        its cell returned. Returns None when the terminal was idle.
+        its cell returned. A program that survives Ctrl-C at its own prompt (a
+        REPL) is left there, running. Returns None when the terminal was idle.
         """
         with self._lock:
             job = self._job
             if job is None:
                 return None
             budget = OutputBudget(self.max_output_chars, job.budget.hint)
-            job.watch_again(budget, self.transcript.since(job.seen_until))
-        self._stop(job, on_output)
-        return job.result(on_output, self.cwd, self.virtualenv)
+            job.watch(budget, on_output, self.transcript.since(job.seen_until))
+        self._stop(job, settle=True)
+        with self._lock:
+            result = job.result(self.cwd, self.virtualenv, finished=True)
+            if not job.ended:
+                job.unwatch(self.transcript.end)
+        return result
 
     def send_input(self, text: str) -> None:
         """Type ``text`` into the terminal, as a learner at the keyboard would."""
         self._process.type(text.encode())
+
+    def waits_for_input(self) -> bool:
+        """True when what runs here waits for keyboard input (a prompt, a REPL)."""
+        quiet = time.monotonic() - self._last_output
+        return self._waits_for_input(quiet)
 
     def latest_output(self, lines: int, quiet: float = 0.1, timeout: float = 1.0) -> str:
         """The transcript's last ``lines``, once output has paused for ``quiet`` s.
@@ -322,7 +399,14 @@ class Terminal:
 
     # -- internals ------------------------------------------------------------
 
-    def _submit(self, command: str, strict: bool, input: str | None, background: bool) -> Job:
+    def _submit(
+        self,
+        command: str,
+        strict: bool,
+        input: str | None,
+        background: bool,
+        on_output: OutputCallback | None,
+    ) -> Job:
         """Register the job and type its run line. Call with interrupts deferred:
         a job registered but never typed would leave the terminal busy for good."""
         if self.exited:
@@ -335,26 +419,27 @@ class Terminal:
                 )
             self._seq += 1
             hint = f"; %terminal show {self.name} has the latest output"
-            job = Job(self._seq, command, background, OutputBudget(self.max_output_chars, hint))
+            budget = OutputBudget(self.max_output_chars, hint)
+            job = Job(self._seq, command, background, budget, on_output)
             job.seen_until = self.transcript.end
             self._job = job
         try:
             self._process.write_cell(command if command.endswith("\n") else command + "\n")
             self._process.prepare_to_type()
             self._process.type(run_line(job.seq, strict, input))
+            if not input:  # text typed ahead is not echoed: it may still be on its way
+                self._process.echo_once_queued(lambda: job.begun)
         except BaseException:
             with self._lock:
                 self._job = None
             raise
         return job
 
-    def _interrupted(
-        self, job: Job | None, command: str, on_output: OutputCallback | None
-    ) -> CommandInterrupted:
+    def _interrupted(self, job: Job | None, command: str) -> CommandInterrupted:
         """Stop ``job`` after the stop button; the error says whether it had started."""
         if job is None:
             return CommandInterrupted.not_started(self.name, command)
-        self._stop(job, on_output)
+        self._stop(job)
         if job.never_started:
             return CommandInterrupted.not_started(self.name, command)
         return CommandInterrupted.from_command(self.name, command)
@@ -362,37 +447,50 @@ class Terminal:
     def _follow(
         self,
         job: Job,
-        on_output: OutputCallback | None,
         deadline: float | None,
         *,
         ready: Readiness | None = None,
         exclude: frozenset[int] | set[int] = frozenset(),
         watch_input: bool = False,
+        typing: bool = False,
     ) -> str:
         """Stream ``job``'s output until it ends ("done"), is ready ("ready"),
-        waits for input ("input") or the deadline passes ("deadline")."""
+        waits for input ("input") or the deadline passes ("deadline").
+
+        ``typing``: lines are being typed into a program, so its waiting is
+        checked sooner, and only once it has read all that was typed.
+        """
         pattern = re.compile(ready.pattern, re.MULTILINE) if ready and ready.pattern else None
+        check_after = TYPED_LINE_QUIET if typing else INPUT_CHECK_AFTER
         last_output = time.monotonic()
         while True:
             now = time.monotonic()
             if deadline is not None and now >= deadline:
                 return "deadline"
-            wait = POLL_INTERVAL if deadline is None else min(POLL_INTERVAL, deadline - now)
+            poll = TYPED_LINE_QUIET if typing else POLL_INTERVAL
+            wait = poll if deadline is None else min(poll, deadline - now)
             event = job.next_event(wait)
             if event[0] == "done":
                 return "done"
             if event[0] == "output":
                 last_output = time.monotonic()
-                job.show(event[1], on_output)
+                job.show(event[1])
                 if pattern and pattern.search(job.recent_text()):
                     return "ready"
                 continue
             quiet = time.monotonic() - last_output
             if ready is not None and self._is_ready(ready, pattern, quiet, exclude):
                 return "ready"
-            waits = watch_input and quiet > INPUT_CHECK_AFTER
-            if waits and probes.waiting_for_input(self._master, self.pid, self.tty_path):
+            if not watch_input or quiet < check_after:
+                continue
+            if typing and self._process.unread_input():
+                continue
+            if self._waits_for_input(quiet):
                 return "input"
+
+    def _waits_for_input(self, quiet: float) -> bool:
+        verdict = probes.input_wait(self._master, self.pid, self.tty_path)
+        return verdict == "waits" or (verdict == "unknown" and quiet >= RELAY_QUIET)
 
     def _is_ready(
         self,
@@ -409,14 +507,15 @@ class Terminal:
             probes.listening_ports(self._process.watchdog_pid, exclude)
         )
 
-    def _stop(self, job: Job, on_output: OutputCallback | None) -> None:
+    def _stop(self, job: Job, settle: bool = False) -> None:
         """Stop the job's foreground process group, escalating; never the shell.
 
         The prompt comes back when the job's leader exits; its children (Apache's
         workers) may still hold the port for a moment, so wait for the whole
-        group to go too: after Ctrl-C, the server is gone.
+        group to go too: after Ctrl-C, the server is gone. ``settle``: a program
+        back at its own prompt after Ctrl-C (a REPL) counts as stopped.
         """
-        if job.status is not None or self._job is not job:
+        if job.ended or self._job is not job:
             return  # it ended already (the stop came as its prompt did)
         stopped_group = None
         for sig, grace in STOP_ESCALATION:
@@ -424,41 +523,46 @@ class Terminal:
             stopped_group = group or stopped_group
             try:
                 if sig is None:
-                    done = self._press_ctrl_c(job, on_output, grace)
+                    done = self._press_ctrl_c(job, grace, settle)
                 elif group is None:
                     continue  # only the shell holds the terminal: no job to signal
                 else:
                     with contextlib.suppress(OSError):
                         os.killpg(group, sig)
-                    done = self._follow(job, on_output, time.monotonic() + grace) == "done"
+                    done = self._follow(job, time.monotonic() + grace) == "done"
             except KeyboardInterrupt:
                 continue  # the stop button, pressed again: go to the next signal now
             if done:
-                if stopped_group is not None:
+                if stopped_group is not None and self._job is not job:  # ended, not settled
                     probes.wait_for_group_to_end(stopped_group, GROUP_EXIT_TIMEOUT)
                 return
 
-    def _end_input(self, job: Job, on_output: OutputCallback | None) -> None:
+    def _end_input(self, job: Job) -> None:
         """End a command that waits for input: Ctrl-D (end of input) first, which
         ends a REPL or a nested shell that would shrug off Ctrl-C; then stop it."""
         self._process.type(b"\x04")
-        if self._follow(job, on_output, time.monotonic() + EOF_GRACE) != "done":
-            self._stop(job, on_output)
+        if self._follow(job, time.monotonic() + EOF_GRACE) != "done":
+            self._stop(job)
 
-    def _press_ctrl_c(self, job: Job, on_output: OutputCallback | None, grace: float) -> bool:
+    def _press_ctrl_c(self, job: Job, grace: float, settle: bool) -> bool:
         """Type Ctrl-C; type it again if it reached a command that was just ending.
 
         A Ctrl-C that lands between two commands of a cell interrupts bash, which
         only acts on it once the next command (``sleep 30``) ends; that command
-        now owns the terminal, so it gets a Ctrl-C of its own.
+        now owns the terminal, so it gets a Ctrl-C of its own. With ``settle``,
+        a program that printed something and waits at its prompt again is done.
         """
         deadline = time.monotonic() + grace
         group = self._foreground_group()
         job.ctrl_c_sent = True
+        shown = len(job.recent)
         self._process.press_ctrl_c(self.pid)
         while time.monotonic() < deadline:
             step = min(deadline, time.monotonic() + CTRL_C_RECHECK)
-            if self._follow(job, on_output, step) == "done":
+            outcome = self._follow(job, step, watch_input=settle, typing=settle)
+            if outcome == "done":
+                return True
+            if outcome == "input" and len(job.recent) != shown:
                 return True
             current = self._foreground_group()
             if current is not None and current != group:  # not when the shell takes it back
