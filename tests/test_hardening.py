@@ -201,3 +201,39 @@ def test_when_the_stop_button_is_pressed_in_a_repl_then_it_survives(kernel):
     reply, shown = run(client, "%%execute1 --timeout 10\nprint(1 + 1)")
     assert "2" in shown
     run(client, "%%execute1 --timeout 10\nexit()")
+
+
+@pytest.mark.parametrize(
+    "override",
+    [
+        "read() { echo fake; }",
+        "printf() { :; }",
+        "trap() { :; }",
+        "source() { :; }",
+        "enable -n source",
+        "set() { :; }",
+        "local() { :; }",
+        "return() { :; }",
+    ],
+)
+def test_when_a_builtin_the_engine_uses_is_overridden_then_the_terminal_still_works(
+    kernel, override
+):
+    _, client = kernel
+    run(client, "%terminal restart 2")
+    run(client, f"%%execute2 --allow-error\n{override}")
+    reply, shown = run(client, "%%execute2 --timeout 10\nfalse\necho never")
+    assert reply["ename"] == "CommandFailed" and "never" not in shown  # strict mode holds
+    reply, shown = run(client, "%%execute2 --timeout 10\necho works-$((6*7))")
+    assert reply["status"] == "ok" and shown == "works-42\n"
+    run(client, "%terminal restart 2")
+
+
+def test_when_a_background_job_ends_then_its_notice_follows_the_next_command(kernel):
+    _, client = kernel
+    run(client, "%%execute2\nsleep 0.2 &")
+    time.sleep(0.6)
+    _, shown = run(client, "%%execute2\necho next")
+    assert shown.startswith("next\n") and "Done" in shown
+    _, shown = run(client, "%%execute2\necho third")
+    assert shown == "third\n"

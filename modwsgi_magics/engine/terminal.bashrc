@@ -6,6 +6,7 @@
 
 __modwsgi_magics_fifo=$MODWSGI_MAGICS_FIFO
 __modwsgi_magics_cell=$MODWSGI_MAGICS_CELL
+__modwsgi_magics_jobs=${MODWSGI_MAGICS_CELL%/*}/jobs
 unset MODWSGI_MAGICS_FIFO MODWSGI_MAGICS_CELL PROMPT_COMMAND
 set +o history
 PS1=
@@ -40,8 +41,19 @@ __modwsgi_magics_error() {
 }
 
 __modwsgi_magics_prompt() {
-    local status=$?
+    builtin local status=$?
+    # The engine calls bash's builtins by `builtin NAME`, which a function of
+    # the same name cannot replace; one switched off with `enable -n` is back.
+    builtin enable source printf read trap set local return eval jobs 2>/dev/null
     builtin trap - ERR
+    # Jobs that ended (`[1]+ Done ...`) are told now, with the command that
+    # just ended, as a terminal prints them before its prompt; not new ones.
+    builtin jobs -n >"$__modwsgi_magics_jobs"
+    if [[ -s $__modwsgi_magics_jobs ]]; then
+        while builtin read -r __modwsgi_magics_line; do
+            [[ $__modwsgi_magics_line == *" Running "* ]] || builtin printf '%s\n' "$__modwsgi_magics_line"
+        done <"$__modwsgi_magics_jobs"
+    fi
     # Pause xtrace, so the engine's own lines do not show (bash itself keeps
     # `set -v` for the prompt; the engine hides the two lines that echoes).
     __modwsgi_magics_options=${-//[^x]/}
@@ -64,5 +76,5 @@ __modwsgi_magics_options=
 # The hook must survive the cells: a cell that assigns PROMPT_COMMAND gets a
 # clear "readonly variable" error instead of a terminal that never answers.
 declare -r PROMPT_COMMAND='{ __modwsgi_magics_prompt; } 2>/dev/null'
-declare -r __modwsgi_magics_fifo __modwsgi_magics_cell
+declare -r __modwsgi_magics_fifo __modwsgi_magics_cell __modwsgi_magics_jobs
 readonly -f __modwsgi_magics_run __modwsgi_magics_error __modwsgi_magics_prompt
