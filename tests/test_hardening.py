@@ -237,3 +237,12 @@ def test_when_a_background_job_ends_then_its_notice_follows_the_next_command(ker
     assert shown.startswith("next\n") and "Done" in shown
     _, shown = run(client, "%%execute2\necho third")
     assert shown == "third\n"
+
+
+def test_when_the_shell_ignores_ctrl_c_then_a_stop_during_wait_frees_the_terminal(kernel):
+    _, client = kernel
+    run(client, "%%execute2\ntrap '' INT")
+    reply, _ = run(client, "%%execute2 --timeout 1\nsleep 30 & wait", timeout=30)
+    assert reply["ename"] == "CommandTimeout"
+    reply, shown = run(client, "%%execute2\ntrap - INT; echo free")
+    assert reply["status"] == "ok" and shown == "free\n"

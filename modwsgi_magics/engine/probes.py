@@ -157,6 +157,31 @@ def _relayed_programs(pid: int, tty_path: str) -> list[tuple[int, str]] | None:
     return inner
 
 
+def children_younger_than(pid: int, age: float) -> list[int]:
+    """Children of ``pid`` started within the last ``age`` seconds.
+
+    Start times are read in the kernel's own clock (ticks since boot, against
+    /proc/uptime), not the wall clock, which may be set or skewed.
+    """
+    ticks = os.sysconf("SC_CLK_TCK")
+    try:
+        with open("/proc/uptime") as handle:
+            cutoff = float(handle.read().split()[0]) - age
+        children = psutil.Process(pid).children()
+    except (OSError, ValueError, psutil.Error):
+        return []
+    found = []
+    for child in children:
+        try:
+            with open(f"/proc/{child.pid}/stat") as handle:
+                started = int(handle.read().rsplit(")", 1)[1].split()[19]) / ticks
+        except (OSError, ValueError, IndexError):
+            continue
+        if started >= cutoff:
+            found.append(child.pid)
+    return found
+
+
 def waiting_for_input(master_fd: int, shell_pid: int, tty_path: str) -> bool:
     """True when the foreground job surely waits for keyboard input."""
     return input_wait(master_fd, shell_pid, tty_path) == "waits"

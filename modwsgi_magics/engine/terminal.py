@@ -525,7 +525,12 @@ class Terminal:
                 if sig is None:
                     done = self._press_ctrl_c(job, grace, settle)
                 elif group is None:
-                    continue  # only the shell holds the terminal: no job to signal
+                    # The shell holds the terminal itself (a builtin such as
+                    # `wait` in a shell that ignores SIGINT): signal what this
+                    # job started, never the shell.
+                    if not self._signal_job_children(job, sig):
+                        continue
+                    done = self._follow(job, time.monotonic() + grace) == "done"
                 else:
                     with contextlib.suppress(OSError):
                         os.killpg(group, sig)
@@ -536,6 +541,20 @@ class Terminal:
                 if stopped_group is not None and self._job is not job:  # ended, not settled
                     probes.wait_for_group_to_end(stopped_group, GROUP_EXIT_TIMEOUT)
                 return
+
+    def _signal_job_children(self, job: Job, sig: signal.Signals) -> bool:
+        """Send ``sig`` to the process groups of the shell's children that this
+        job started; False when there are none."""
+        groups = set()
+        age = time.monotonic() - job.started + 0.05
+        for child in probes.children_younger_than(self.pid, age):
+            with contextlib.suppress(OSError):
+                groups.add(os.getpgid(child))
+        groups.discard(os.getpgid(self.pid))
+        for group in groups:
+            with contextlib.suppress(OSError):
+                os.killpg(group, sig)
+        return bool(groups)
 
     def _end_input(self, job: Job) -> None:
         """End a command that waits for input: Ctrl-D (end of input) first, which
