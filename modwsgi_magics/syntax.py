@@ -11,19 +11,32 @@ from __future__ import annotations
 import re
 
 #: The terminals of a notebook: 1 on top, 2 below, as the original platform's split.
+#: More start on first use: ``%%execute3``, or any name with ``--terminal NAME``.
 TERMINALS: tuple[str, ...] = ("1", "2")
+#: Numbered terminals with magics of their own (``%%execute3``, ``%%execute-3``).
+NUMBERED_TERMINALS: tuple[str, ...] = tuple(str(number) for number in range(1, 10))
+#: A terminal's name: what ``--terminal`` and ``%terminal`` accept.
+TERMINAL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
 
-#: The execute family: magic name, the terminals it runs in, what its help says.
-#: The hyphenated names are the Educates spellings of the original workshops.
-EXECUTE_MAGICS: tuple[tuple[str, tuple[str, ...], str], ...] = (
-    ("execute", ("1",), "Run shell commands in terminal 1 (the top one)."),
-    ("execute1", ("1",), "Run shell commands in terminal 1 (the top one)."),
-    ("execute-1", ("1",), "Run shell commands in terminal 1 (the top one)."),
-    ("execute2", ("2",), "Run shell commands in terminal 2 (the bottom one)."),
-    ("execute-2", ("2",), "Run shell commands in terminal 2 (the bottom one)."),
-    ("execute_all", TERMINALS, "Run shell commands in every terminal, 1 then 2."),
-    ("execute-all", TERMINALS, "Run shell commands in every terminal, 1 then 2."),
-)
+_WHERE = {"1": " (the top one)", "2": " (the bottom one)"}
+
+
+def _execute_magics() -> tuple[tuple[str, tuple[str, ...], str], ...]:
+    magics: list[tuple[str, tuple[str, ...], str]] = [
+        ("execute", ("1",), "Run shell commands in terminal 1 (the top one).")
+    ]
+    for name in NUMBERED_TERMINALS:
+        summary = f"Run shell commands in terminal {name}{_WHERE.get(name, '')}."
+        magics += [(f"execute{name}", (name,), summary), (f"execute-{name}", (name,), summary)]
+    summary = "Run shell commands in every terminal: 1, 2, then any other started."
+    magics += [("execute_all", (), summary), ("execute-all", (), summary)]
+    return tuple(magics)
+
+
+#: The execute family: magic name, the terminals it runs in (none: every
+#: terminal), what its help says. The hyphenated names are the Educates
+#: spellings of the original workshops.
+EXECUTE_MAGICS: tuple[tuple[str, tuple[str, ...], str], ...] = _execute_magics()
 
 #: A cell body that means "press Ctrl-C in that terminal".
 CTRL_C = re.compile(r"\s*<ctrl[-+]c>\s*", re.IGNORECASE)

@@ -307,3 +307,27 @@ def test_when_set_e_ends_the_shell_then_the_error_says_why(fresh):
     fresh.run_cell_magic("execute2", "", "set -e")
     with pytest.raises(TerminalExited, match="`set -e` was on"):
         fresh.run_cell_magic("execute2", "", "false")
+
+
+def test_when_a_third_or_named_terminal_is_used_then_it_starts_and_is_listed(fresh, capsys):
+    fresh.run_cell_magic("execute3", "", "THIRD=3")
+    fresh.run_cell_magic("execute-3", "", "echo $THIRD")
+    fresh.run_cell_magic("execute", "--terminal db", "echo in-db")
+    assert capsys.readouterr().out == "3\nin-db\n"
+    fresh.run_cell_magic("execute_all", "", "echo hi")
+    out = capsys.readouterr().out
+    assert [line for line in out.splitlines() if "[terminal" in line] == [
+        "\x1b[1m[terminal 1]\x1b[0m",
+        "\x1b[1m[terminal 2]\x1b[0m",
+        "\x1b[1m[terminal 3]\x1b[0m",
+        "\x1b[1m[terminal db]\x1b[0m",
+    ]
+    fresh.run_line_magic("terminal", "status")
+    rows = [line.split()[0] for line in capsys.readouterr().out.splitlines()[1:]]
+    assert rows == ["1", "2", "3", "db"]
+    with pytest.raises(UsageError, match="every terminal"):
+        fresh.run_cell_magic("execute_all", "--terminal x", "echo")
+    with pytest.raises(UsageError, match="--terminal wants a name"):
+        fresh.run_cell_magic("execute", "--terminal 'a b'", "echo")
+    with pytest.raises(UsageError, match="no terminal 'nope'"):
+        fresh.run_line_magic("terminal", "show nope")

@@ -19,11 +19,19 @@ from IPython.core.error import UsageError
 from IPython.core.magic_arguments import argument, magic_arguments
 
 from ..engine import Readiness
-from ..syntax import unescape
+from ..syntax import TERMINAL_NAME, unescape
 
 #: One shell word: quoted strings, escapes, or plain characters.
 _WORD = re.compile(r"""\s*((?:'[^']*'|"(?:\\.|[^"\\])*"|\\.|[^\s'"\\])+)""")
-_VALUE_OPTIONS = {"--wait-for", "--wait-url", "--timeout", "--expect", "--out", "--input"}
+_VALUE_OPTIONS = {
+    "--wait-for",
+    "--wait-url",
+    "--timeout",
+    "--expect",
+    "--out",
+    "--input",
+    "--terminal",
+}
 #: ``localhost:8000/path`` and ``127.0.0.1:8000``: a URL with its http:// left off.
 _HOST_PORT = re.compile(r"^[\w.-]+:\d+(?:/.*)?$")
 
@@ -69,6 +77,12 @@ def execute_arguments(func: Callable[..., Any]) -> Callable[..., Any]:
             help="text typed for the command to read; \\n is Enter, \\x04 is Ctrl-D",
         ),
         argument("--clear", action="store_true", help="clear the terminal's transcript first"),
+        argument(
+            "--terminal",
+            metavar="NAME",
+            help="run in the terminal called NAME "
+            "(started on first use) instead of the magic's own",
+        ),
     ]
     for decorator in reversed(decorators):
         func = decorator(func)
@@ -87,6 +101,7 @@ class ExecuteOptions:
     out: str | None
     input: str | None
     clear: bool
+    terminal: str | None
 
 
 def parse_execute_options(magic: Any, options: str) -> ExecuteOptions:
@@ -121,6 +136,7 @@ def parse_execute_options(magic: Any, options: str) -> ExecuteOptions:
         out=_variable(name, args.out),
         input=unescape(args.input) if args.input is not None else None,
         clear=args.clear,
+        terminal=_terminal_name(name, args.terminal),
     )
 
 
@@ -163,6 +179,14 @@ def _regex(name: str, option: str, pattern: str) -> re.Pattern[str]:
         raise UsageError(
             f"{name}: {option} {pattern!r} is not a regular expression ({err})"
         ) from None
+
+
+def _terminal_name(name: str, terminal: str | None) -> str | None:
+    if terminal is not None and not TERMINAL_NAME.fullmatch(terminal):
+        raise UsageError(
+            f"{name}: --terminal wants a name of letters, digits, '.', '_' or '-', not {terminal!r}"
+        )
+    return terminal
 
 
 def _variable(name: str, variable: str | None) -> str | None:

@@ -118,8 +118,8 @@ class TerminalMagics(Magics):
         except KeyboardInterrupt:
             # The stop button outside the engine's own handling: before a
             # command was typed, or after the last one ended.
-            where = "/".join(terminals)
-            if len(results) == len(terminals):
+            where = "/".join(terminals or self.names_in_use())
+            if results and len(results) == len(terminals or self.names_in_use()):
                 raise CommandInterrupted.after_end(where, command) from None
             raise CommandInterrupted.not_started(where, command) from None
 
@@ -132,6 +132,11 @@ class TerminalMagics(Magics):
         results: list[RunResult],
     ) -> None:
         options = parse_execute_options(magic, options_text)
+        if options.terminal is not None:
+            if not terminals:
+                raise UsageError(f"%{magic.__name__} runs in every terminal; --terminal picks one")
+            terminals = (options.terminal,)
+        terminals = terminals or self.names_in_use()
         if not command.strip():
             raise UsageError(f"%{magic.__name__}: nothing to run; give a command")
         if CTRL_C.fullmatch(command):
@@ -242,12 +247,18 @@ class TerminalMagics(Magics):
         nargs="?",
         default="status",
         choices=TERMINAL_ACTIONS,
-        help="status (the default): a table of both terminals; show: the latest output of "
+        help="status (the default): a table of the terminals; show: the latest output of "
         "terminal N, server logs too; interrupt: Ctrl-C what runs there; restart: a fresh "
         "shell (everything started there ends); input: type TEXT (\\n is Enter) into "
         "terminal N; clear: forget the kept output of terminal N",
     )
-    @argument("target", nargs="?", metavar="N", help="1, 2, or all (interrupt, restart, clear)")
+    @argument(
+        "target",
+        nargs="?",
+        metavar="N",
+        help="a terminal: 1, 2, or another started (3, a --terminal NAME); all for "
+        "interrupt, restart, clear",
+    )
     @argument("text", nargs="*", metavar="TEXT", help="for input: the text to type")
     @argument("--lines", type=int, default=100, metavar="K", help="for show: how many lines")
     def terminal(self, line: str) -> None:
@@ -279,17 +290,21 @@ class TerminalMagics(Magics):
             elif args.action == "clear" and name in self.terminals:
                 self.terminals[name].clear()
 
+    def names_in_use(self) -> tuple[str, ...]:
+        """Terminals 1 and 2, then every other started, in the order they started."""
+        return TERMINALS + tuple(name for name in self.terminals if name not in TERMINALS)
+
     def _names(self, word: str, allow_all: bool = True) -> tuple[str, ...]:
         if word == "all" and allow_all:
-            return TERMINALS
-        if word not in TERMINALS:
-            choices = "1, 2 or all" if allow_all else "1 or 2"
+            return self.names_in_use()
+        if word not in self.names_in_use():
+            choices = ", ".join(self.names_in_use()) + (" or all" if allow_all else "")
             raise UsageError(f"no terminal {word!r}: use {choices}")
         return (word,)
 
     def _print_status(self) -> None:
         rows = [("terminal", "state", "pid", "cwd", "last status", "virtualenv")]
-        for name in TERMINALS:
+        for name in self.names_in_use():
             terminal = self.terminals.get(name)
             if terminal is None:
                 rows.append((name, "not started", "", "", "", ""))
