@@ -7,4 +7,6 @@ make_venv test
 ensure_learner
 cd "$REPO"
 "$VENV/bin/ruff" check .
+# This machine has Apache's apxs now: a workshop tier that cannot run must fail, never skip.
+export MODWSGI_MAGICS_REQUIRE_WORKSHOP=1
 exec "$VENV/bin/python" -m pytest "$@"

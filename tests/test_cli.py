@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -21,7 +22,7 @@ from pathlib import Path
 import nbformat
 import psutil
 import pytest
-from conftest import free_port, tagged_processes, wait_until
+from helpers import free_port, tagged_processes, wait_until
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 WORKSHOPS = Path(__file__).with_name("fixtures") / "workshops"
@@ -108,6 +109,8 @@ def write_notebook(path: Path, *sources: str) -> Path:
 # -- convert and run the fixture workshops --------------------------------------
 
 
+@pytest.mark.kernel
+@pytest.mark.slow
 def test_when_the_actions_workshop_is_converted_and_run_then_every_step_passes(tmp_path, env, port):
     joined = tmp_path / "actions.ipynb"
     converted = cli("convert", WORKSHOPS / "actions", "-o", joined)
@@ -139,6 +142,8 @@ def test_when_the_actions_workshop_is_converted_and_run_then_every_step_passes(t
     assert suite.find("testcase").get("name") == "actions.ipynb"
 
 
+@pytest.mark.kernel
+@pytest.mark.slow
 def test_when_the_legacy_workshop_becomes_a_folder_then_its_notebooks_run_in_page_order(
     tmp_path, env, port
 ):
@@ -162,10 +167,14 @@ def test_when_the_legacy_workshop_becomes_a_folder_then_its_notebooks_run_in_pag
     assert not servers_on(port)
 
 
+@pytest.mark.kernel
+@pytest.mark.slow
 def test_when_converted_notebooks_run_under_nbmake_then_pytest_passes(tmp_path, env):
     pytest.importorskip("nbmake")
     joined = tmp_path / "actions.ipynb"
-    assert cli("convert", WORKSHOPS / "actions", "-o", joined).returncode == 0
+    converted = cli("convert", WORKSHOPS / "actions", "-o", joined)
+    assert converted.returncode == 0, converted.stderr
+    assert f"wrote {joined}" in converted.stdout
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "--nbmake", "-p", "no:cacheprovider", "-q", joined],
         capture_output=True,
@@ -175,11 +184,14 @@ def test_when_converted_notebooks_run_under_nbmake_then_pytest_passes(tmp_path, 
         timeout=DEADLINE,
     )
     assert run.returncode == 0, run.stdout + run.stderr
+    assert re.search(r"^1 passed\b", run.stdout, re.MULTILINE), run.stdout
 
 
 # -- run: failures as CI reads them ---------------------------------------------
 
 
+@pytest.mark.kernel
+@pytest.mark.slow
 def test_when_a_command_fails_then_run_names_notebook_cell_line_and_error(tmp_path):
     bad = write_notebook(
         tmp_path / "bad.ipynb",
@@ -212,6 +224,8 @@ def test_when_a_command_fails_then_run_names_notebook_cell_line_and_error(tmp_pa
     assert suite.find("testcase[@name='good.ipynb']/failure") is None
 
 
+@pytest.mark.kernel
+@pytest.mark.slow
 def test_when_a_cell_outlives_the_timeout_then_run_fails_it_and_ends_the_command(tmp_path):
     slow = write_notebook(
         tmp_path / "slow.ipynb", "%load_ext modwsgi_magics", "%%execute-2\necho started; sleep 987"
@@ -228,6 +242,7 @@ def test_when_a_cell_outlives_the_timeout_then_run_fails_it_and_ends_the_command
     wait_until(lambda: not sleeping())
 
 
+@pytest.mark.kernel
 def test_when_run_gets_ctrl_c_then_the_command_is_interrupted_and_nothing_else_runs(
     tmp_path, no_leftover_processes
 ):
@@ -251,6 +266,7 @@ def test_when_run_gets_ctrl_c_then_the_command_is_interrupted_and_nothing_else_r
     wait_until(lambda: not sleeping())
 
 
+@pytest.mark.kernel
 def test_when_a_cell_is_tagged_raises_exception_then_its_error_is_allowed(tmp_path):
     notebook = new_notebook(cells=[new_code_cell("raise ValueError('expected')")])
     notebook.cells[0].metadata["tags"] = ["raises-exception"]
@@ -260,6 +276,8 @@ def test_when_a_cell_is_tagged_raises_exception_then_its_error_is_allowed(tmp_pa
     assert "cell 1/1 raise ValueError('expected') ... ok" in run.stdout
 
 
+@pytest.mark.kernel
+@pytest.mark.slow
 def test_when_a_folder_is_run_then_its_notebooks_run_sorted_without_checkpoints(tmp_path):
     write_notebook(tmp_path / "b.ipynb", "print('b')")
     (tmp_path / "sub").mkdir()
@@ -300,6 +318,7 @@ def test_when_the_kernel_does_not_exist_then_the_notebook_fails_saying_so(tmp_pa
     assert "no kernel named 'no-such-kernel'" in run.stdout
 
 
+@pytest.mark.kernel
 def test_when_a_file_is_not_a_notebook_then_it_fails_and_the_others_run(tmp_path):
     (tmp_path / "broken.ipynb").write_text("{not json")
     good = write_notebook(tmp_path / "good.ipynb", "print(1)")
@@ -343,6 +362,7 @@ def test_when_the_console_script_is_installed_then_it_is_the_same_command():
     assert "run" in run.stdout and "convert" in run.stdout
 
 
+@pytest.mark.kernel
 def test_when_ctrl_c_lands_between_cells_then_the_run_still_stops(tmp_path):
     """The kernel ignores SIGINT between cells; the runner repeats it until the cell ends."""
     slow = write_notebook(tmp_path / "a.ipynb", LOAD, "%%execute-1\nsleep 956")
@@ -352,3 +372,7 @@ def test_when_ctrl_c_lands_between_cells_then_the_run_still_stops(tmp_path):
 
     returncode, out = interrupt_cli(["run", slow], after_first_cell)
     assert returncode == 130, out
+    assert f"[1/1] {slow} ... FAILED" in out  # Ctrl-C met cell 2, or the gap before it
+    assert re.search(r"^    (CommandInterrupted|KeyboardInterrupt): ", out, re.MULTILINE), out
+    assert out.splitlines()[-1].startswith("interrupted (Ctrl-C) after ")
+    assert out.splitlines()[-1].endswith(f": {slow}; 0 not run")

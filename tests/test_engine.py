@@ -7,10 +7,11 @@ import resource
 import signal
 import subprocess
 import sys
+import time
 
 import psutil
 import pytest
-from conftest import TAG, free_port, tagged_processes, wait_until
+from helpers import free_port, tagged_processes, wait_until
 
 from modwsgi_magics import Readiness, Terminal
 from modwsgi_magics.engine import (
@@ -128,6 +129,7 @@ def test_when_a_command_times_out_then_it_is_interrupted_and_the_shell_kept(term
     assert terminal.run("echo $KEPT").text == "yes\n"
 
 
+@pytest.mark.slow
 def test_when_the_job_ignores_ctrl_c_then_stopping_escalates_but_spares_the_shell(terminal):
     terminal.run("MARK=1")
     with pytest.raises(CommandTimeout):
@@ -149,28 +151,50 @@ def test_when_python_raises_keyboardinterrupt_then_the_job_is_stopped(terminal):
     assert terminal.run("echo $STATE").text == "kept\n"
 
 
-def test_when_a_server_listens_then_background_start_returns(terminal):
-    port = free_port()
-    result = terminal.start(f"{sys.executable} -m http.server {port} --bind 127.0.0.1")
-    assert result.status is None and terminal.running
+#: A quiet period long enough that a server's start, even on a loaded machine,
+#: cannot be mistaken for it: ready before it, a listening port made it ready.
+QUIET = 5.0
+
+
+def silent_server(port: int) -> str:
+    """A command that listens on ``port`` at once and never prints a thing."""
+    program = (
+        f"import socket, time; s = socket.create_server(('127.0.0.1', {port})); time.sleep(600)"
+    )
+    return f'{sys.executable} -c "{program}"'
+
+
+def test_when_a_server_listens_then_background_start_returns_before_the_quiet_period(terminal):
+    started = time.monotonic()
+    result = terminal.start(silent_server(free_port()), ready=Readiness(quiet=QUIET), timeout=30)
+    took = time.monotonic() - started
+    assert result.status is None and result.output == "" and terminal.running
+    assert took < QUIET - 1, f"ready after {took:.1f} s: the quiet period, not the port"
     with pytest.raises(TerminalBusy, match="is busy"):
         terminal.run("echo typed into the server?")
     stopped = terminal.interrupt()
-    assert stopped is not None and "Keyboard interrupt" in stopped.text
+    assert stopped is not None and "KeyboardInterrupt" in stopped.text
     assert terminal.running is None
 
 
-@pytest.mark.parametrize("rule", ["pattern", "url", "quiet"])
+def test_when_a_command_never_listens_then_it_is_ready_only_after_the_quiet_period(terminal):
+    ready = Readiness()  # the default: a listening port, or 2 s of quiet
+    started = time.monotonic()
+    result = terminal.start("echo quiet server; sleep 60", ready=ready, timeout=30)
+    took = time.monotonic() - started
+    assert result.status is None and result.output == "quiet server\n"
+    assert ready.quiet <= took < ready.quiet + 10, f"ready after {took:.1f} s, not {ready.quiet} s"
+    terminal.interrupt()
+
+
+@pytest.mark.parametrize("rule", ["pattern", "url"])
 def test_when_readiness_rule_is_met_then_background_start_returns(terminal, rule):
     port = free_port()
     command = f"{sys.executable} -u -m http.server {port} --bind 127.0.0.1"
     ready = {
         "pattern": Readiness(pattern=r"Serving HTTP on \S+ port \d+"),
         "url": Readiness(url=f"http://127.0.0.1:{port}/"),
-        "quiet": Readiness(quiet=0.5),
     }[rule]
-    if rule == "quiet":
-        command = "echo quiet server; sleep 60"
     result = terminal.start(command, ready=ready, timeout=20)
     assert result.status is None
     terminal.interrupt()
@@ -233,7 +257,6 @@ def _sleepers(tag: str) -> list[psutil.Process]:
 
 def test_when_repr_is_read_then_it_looks_like_the_constructor(terminal, tmp_path):
     assert repr(terminal) == f"Terminal(name='1', shell='bash', cwd='{tmp_path}')"
-    assert os.environ[TAG]
 
 
 def test_when_a_background_command_is_not_ready_in_time_then_it_is_stopped(terminal):

@@ -8,10 +8,12 @@ import signal
 import nbformat
 import psutil
 import pytest
-from conftest import tagged_processes, wait_until
+from helpers import tagged_processes, wait_until
 from jupyter_client.manager import start_new_kernel
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
+
+pytestmark = pytest.mark.kernel
 
 
 @pytest.fixture
@@ -93,6 +95,7 @@ def test_when_no_stdin_is_allowed_then_the_cell_fails_saying_it_waits_for_input(
     assert "waits for keyboard input at 'Continue? [y/N]'" in shown
 
 
+@pytest.mark.slow
 def test_when_the_kernel_is_killed_then_no_process_of_its_terminals_survives(
     tmp_path, no_leftover_processes
 ):

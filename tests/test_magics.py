@@ -7,7 +7,7 @@ import re
 import sys
 
 import pytest
-from conftest import free_port, wait_until
+from helpers import free_port, wait_until
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 
