@@ -10,6 +10,7 @@ import os
 import socket
 import time
 from collections.abc import Callable
+from typing import Any
 
 import psutil
 
@@ -46,3 +47,27 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def run_cell(
+    client: Any, code: str, *, timeout: float = 60, stdin_hook: Any = None
+) -> tuple[dict[str, Any], str]:
+    """Execute ``code`` in a kernel (a jupyter_client client); return the
+    reply content and the text the cell showed."""
+    shown = []
+
+    def collect(msg: dict) -> None:
+        content = msg["content"]
+        if msg["msg_type"] == "stream":
+            shown.append(content["text"])
+        elif msg["msg_type"] == "error":
+            shown.append("\n".join(content["traceback"]))
+
+    reply = client.execute_interactive(
+        code,
+        timeout=timeout,
+        output_hook=collect,
+        allow_stdin=stdin_hook is not None,
+        stdin_hook=stdin_hook,
+    )
+    return reply["content"], "".join(shown)

@@ -9,12 +9,14 @@ import time
 
 import nbformat
 import pytest
+from helpers import run_cell
 from jupyter_client.manager import start_new_kernel
 from nbclient import NotebookClient
-from test_kernel import run
 
 from modwsgi_magics import Terminal
 from modwsgi_magics.engine import CommandInterrupted, CommandTimeout
+
+pytestmark = pytest.mark.kernel
 
 
 @pytest.fixture(scope="module")
@@ -22,13 +24,14 @@ def kernel(tmp_path_factory):
     folder = tmp_path_factory.mktemp("hardening")
     manager, client = start_new_kernel(kernel_name="python3", cwd=str(folder))
     try:
-        run(client, "%load_ext modwsgi_magics")
+        run_cell(client, "%load_ext modwsgi_magics")
         yield manager, client
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=False)
 
 
+@pytest.mark.slow
 def test_when_stop_is_pressed_right_after_a_cell_starts_then_the_terminal_is_free(kernel):
     manager, client = kernel
     rng = random.Random(7)
@@ -51,7 +54,7 @@ def test_when_stop_is_pressed_right_after_a_cell_starts_then_the_terminal_is_fre
                 attempt,
                 content["traceback"],
             )
-        reply, shown = run(client, f"%%execute1 --timeout 10\necho free-{attempt}", timeout=30)
+        reply, shown = run_cell(client, f"%%execute1 --timeout 10\necho free-{attempt}", timeout=30)
         assert reply["status"] == "ok" and shown.endswith(f"free-{attempt}\n"), (attempt, shown)
     assert "CommandInterrupted" in names
 
@@ -67,20 +70,20 @@ def test_when_the_engine_times_out_at_once_then_the_terminal_is_free(tmp_path):
 
 def test_when_a_program_leaves_the_terminal_raw_then_the_next_cell_runs(kernel):
     _, client = kernel
-    run(client, "%%execute1\nSTATE=kept")
-    reply, _ = run(
+    run_cell(client, "%%execute1\nSTATE=kept")
+    reply, _ = run_cell(
         client,
         "%%execute1 --timeout 1\npython3 -c 'import tty,time; tty.setraw(0); time.sleep(60)'",
     )
     assert reply["ename"] == "CommandTimeout"
-    reply, shown = run(client, "%%execute1\necho $STATE")
+    reply, shown = run_cell(client, "%%execute1\necho $STATE")
     assert reply["status"] == "ok" and shown == "kept\n"
 
 
 def test_when_a_cell_sets_stty_raw_then_typed_input_still_arrives(kernel):
     _, client = kernel
-    run(client, "%%execute2\nstty raw")
-    reply, shown = run(
+    run_cell(client, "%%execute2\nstty raw")
+    reply, shown = run_cell(
         client, "%%execute2 --input 'hello\\n' --timeout 10\nread -r x; echo \"got $x\""
     )
     assert reply["status"] == "ok" and "got hello" in shown
@@ -88,28 +91,28 @@ def test_when_a_cell_sets_stty_raw_then_typed_input_still_arrives(kernel):
 
 def test_when_a_cell_declares_variables_then_the_next_cell_has_them(kernel):
     _, client = kernel
-    run(client, "%%execute1\ndeclare FOO=bar; declare -A MAP=([k]=v); declare -x EXP=1")
-    reply, shown = run(client, "%%execute1\necho $FOO ${MAP[k]}; env | grep '^EXP='")
+    run_cell(client, "%%execute1\ndeclare FOO=bar; declare -A MAP=([k]=v); declare -x EXP=1")
+    reply, shown = run_cell(client, "%%execute1\necho $FOO ${MAP[k]}; env | grep '^EXP='")
     assert reply["status"] == "ok" and shown == "bar v\nEXP=1\n"
 
 
 def test_when_local_is_used_at_the_top_of_a_cell_then_bash_refuses_it(kernel):
     _, client = kernel
-    reply, shown = run(client, "%%execute1\nlocal x=1")
+    reply, shown = run_cell(client, "%%execute1\nlocal x=1")
     assert reply["ename"] == "CommandFailed" and "can only be used in a function" in shown
 
 
 def test_when_input_ends_with_ctrl_d_then_cat_ends(kernel):
     _, client = kernel
-    reply, shown = run(client, "%%execute1 --input 'one\\ntwo\\n\\x04' --timeout 10\ncat")
+    reply, shown = run_cell(client, "%%execute1 --input 'one\\ntwo\\n\\x04' --timeout 10\ncat")
     assert reply["status"] == "ok" and "one" in shown and "two" in shown
 
 
 def test_when_ctrl_c_stops_a_server_then_older_cells_output_is_not_replayed(kernel):
     _, client = kernel
-    run(client, "%%execute1\necho OLDER-CELL-OUTPUT")
-    run(client, "%%execute1 --bg --wait-for started\necho started; sleep 30")
-    reply, shown = run(client, "%%execute1\n<ctrl-c>")
+    run_cell(client, "%%execute1\necho OLDER-CELL-OUTPUT")
+    run_cell(client, "%%execute1 --bg --wait-for started\necho started; sleep 30")
+    reply, shown = run_cell(client, "%%execute1\n<ctrl-c>")
     assert reply["status"] == "ok" and "OLDER-CELL-OUTPUT" not in shown
 
 
@@ -137,70 +140,70 @@ def test_when_a_repl_runs_then_cells_are_typed_into_it_through_nbclient(tmp_path
 
 def test_when_a_nested_shell_exits_then_the_terminal_shell_is_back_as_before(kernel):
     _, client = kernel
-    run(client, "%%execute2\ncd /tmp; OUTER=kept")
-    reply, shown = run(client, "%%execute2 --bg --timeout 10\nbash --norc")
+    run_cell(client, "%%execute2\ncd /tmp; OUTER=kept")
+    reply, shown = run_cell(client, "%%execute2 --bg --timeout 10\nbash --norc")
     assert reply["status"] == "ok"
-    reply, shown = run(client, "%%execute2 --timeout 10\ncd /; echo inner:${OUTER:-unset}")
+    reply, shown = run_cell(client, "%%execute2 --timeout 10\ncd /; echo inner:${OUTER:-unset}")
     assert reply["status"] == "ok" and "inner:unset" in shown
-    reply, shown = run(client, "%%execute2 --timeout 10\nexit")
+    reply, shown = run_cell(client, "%%execute2 --timeout 10\nexit")
     assert reply["status"] == "ok"
-    reply, shown = run(client, "%%execute2\necho $PWD $OUTER")
+    reply, shown = run_cell(client, "%%execute2\necho $PWD $OUTER")
     assert shown == "/tmp kept\n"
 
 
 def test_when_a_plain_sh_runs_then_cells_are_typed_into_it(kernel):
     _, client = kernel
-    run(client, "%%execute2 --bg --timeout 10\nsh")
-    reply, shown = run(client, "%%execute2 --timeout 10\necho in-sh-$((6*7))")
+    run_cell(client, "%%execute2 --bg --timeout 10\nsh")
+    reply, shown = run_cell(client, "%%execute2 --timeout 10\necho in-sh-$((6*7))")
     assert reply["status"] == "ok" and "in-sh-42" in shown
-    reply, _ = run(client, "%%execute2 --timeout 10\nexit 3")
+    reply, _ = run_cell(client, "%%execute2 --timeout 10\nexit 3")
     assert reply["ename"] == "CommandFailed"  # the program's own status counts
-    reply, shown = run(client, "%%execute2\necho idle")
+    reply, shown = run_cell(client, "%%execute2\necho idle")
     assert shown == "idle\n"
 
 
 def test_when_a_relay_runs_a_quiet_program_then_it_is_not_taken_for_a_prompt(kernel):
     _, client = kernel
     code = "%%execute1 --timeout 20\nscript -qc 'sleep 3; echo inner-done' /dev/null"
-    reply, shown = run(client, code)
+    reply, shown = run_cell(client, code)
     assert reply["status"] == "ok" and "inner-done" in shown
 
 
 def test_when_a_program_does_not_wait_for_input_then_a_cell_for_it_fails_at_once(kernel):
     _, client = kernel
-    run(client, "%%execute1 --bg --wait-for up\necho up; sleep 60")
+    run_cell(client, "%%execute1 --bg --wait-for up\necho up; sleep 60")
     started = time.monotonic()
-    reply, shown = run(client, "%%execute1\nprint('typed')")
+    reply, shown = run_cell(client, "%%execute1\nprint('typed')")
     assert reply["ename"] == "TerminalBusy" and "sleep 60" in shown
     assert time.monotonic() - started < 5
-    run(client, "%%execute1\n<ctrl-c>")
+    run_cell(client, "%%execute1\n<ctrl-c>")
 
 
 def test_when_ctrl_c_reaches_a_repl_then_it_stays_at_its_prompt(kernel):
     _, client = kernel
-    run(client, "%%execute1 --bg --timeout 10\npython3 -q")
-    reply, shown = run(client, "%%execute1\n<ctrl-c>")
+    run_cell(client, "%%execute1 --bg --timeout 10\npython3 -q")
+    reply, shown = run_cell(client, "%%execute1\n<ctrl-c>")
     assert reply["status"] == "ok" and "KeyboardInterrupt" in shown
-    reply, shown = run(client, "%%execute1 --timeout 10\nprint('still', 'here')")
+    reply, shown = run_cell(client, "%%execute1 --timeout 10\nprint('still', 'here')")
     assert "still here" in shown
-    reply, shown = run(client, "%%execute1 --timeout 10\nexit()\nprint('never typed')")
+    reply, shown = run_cell(client, "%%execute1 --timeout 10\nexit()\nprint('never typed')")
     assert reply["ename"] == "ProgramEnded" and "print('never typed')" in shown
-    reply, shown = run(client, "%%execute1\necho shell")
+    reply, shown = run_cell(client, "%%execute1\necho shell")
     assert shown == "shell\n"
 
 
 def test_when_the_stop_button_is_pressed_in_a_repl_then_it_survives(kernel):
     manager, client = kernel
-    run(client, "%%execute1 --bg --timeout 10\npython3 -q")
+    run_cell(client, "%%execute1 --bg --timeout 10\npython3 -q")
     msg_id = client.execute("%%execute1\nimport time; time.sleep(30)", stop_on_error=False)
     time.sleep(1.0)
     manager.interrupt_kernel()
     while (reply := client.get_shell_msg(timeout=30))["parent_header"]["msg_id"] != msg_id:
         pass
     assert reply["content"]["ename"] == "CommandInterrupted"
-    reply, shown = run(client, "%%execute1 --timeout 10\nprint(1 + 1)")
+    reply, shown = run_cell(client, "%%execute1 --timeout 10\nprint(1 + 1)")
     assert "2" in shown
-    run(client, "%%execute1 --timeout 10\nexit()")
+    run_cell(client, "%%execute1 --timeout 10\nexit()")
 
 
 @pytest.mark.parametrize(
@@ -220,29 +223,29 @@ def test_when_a_builtin_the_engine_uses_is_overridden_then_the_terminal_still_wo
     kernel, override
 ):
     _, client = kernel
-    run(client, "%terminal restart 2")
-    run(client, f"%%execute2 --allow-error\n{override}")
-    reply, shown = run(client, "%%execute2 --timeout 10\nfalse\necho never")
+    run_cell(client, "%terminal restart 2")
+    run_cell(client, f"%%execute2 --allow-error\n{override}")
+    reply, shown = run_cell(client, "%%execute2 --timeout 10\nfalse\necho never")
     assert reply["ename"] == "CommandFailed" and "never" not in shown  # strict mode holds
-    reply, shown = run(client, "%%execute2 --timeout 10\necho works-$((6*7))")
+    reply, shown = run_cell(client, "%%execute2 --timeout 10\necho works-$((6*7))")
     assert reply["status"] == "ok" and shown == "works-42\n"
-    run(client, "%terminal restart 2")
+    run_cell(client, "%terminal restart 2")
 
 
 def test_when_a_background_job_ends_then_its_notice_follows_the_next_command(kernel):
     _, client = kernel
-    run(client, "%%execute2\nsleep 0.2 &")
+    run_cell(client, "%%execute2\nsleep 0.2 &")
     time.sleep(0.6)
-    _, shown = run(client, "%%execute2\necho next")
+    _, shown = run_cell(client, "%%execute2\necho next")
     assert shown.startswith("next\n") and "Done" in shown
-    _, shown = run(client, "%%execute2\necho third")
+    _, shown = run_cell(client, "%%execute2\necho third")
     assert shown == "third\n"
 
 
 def test_when_the_shell_ignores_ctrl_c_then_a_stop_during_wait_frees_the_terminal(kernel):
     _, client = kernel
-    run(client, "%%execute2\ntrap '' INT")
-    reply, _ = run(client, "%%execute2 --timeout 1\nsleep 30 & wait", timeout=30)
+    run_cell(client, "%%execute2\ntrap '' INT")
+    reply, _ = run_cell(client, "%%execute2 --timeout 1\nsleep 30 & wait", timeout=30)
     assert reply["ename"] == "CommandTimeout"
-    reply, shown = run(client, "%%execute2\ntrap - INT; echo free")
+    reply, shown = run_cell(client, "%%execute2\ntrap - INT; echo free")
     assert reply["status"] == "ok" and shown == "free\n"

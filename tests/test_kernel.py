@@ -8,7 +8,7 @@ import signal
 import nbformat
 import psutil
 import pytest
-from helpers import tagged_processes, wait_until
+from helpers import run_cell, tagged_processes, wait_until
 from jupyter_client.manager import start_new_kernel
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
@@ -20,32 +20,11 @@ pytestmark = pytest.mark.kernel
 def kernel(tmp_path):
     manager, client = start_new_kernel(kernel_name="python3", cwd=str(tmp_path))
     try:
-        run(client, "%load_ext modwsgi_magics")
+        run_cell(client, "%load_ext modwsgi_magics")
         yield manager, client
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=False)
-
-
-def run(client, code: str, *, timeout: float = 60, stdin_hook=None) -> tuple[dict, str]:
-    """Execute ``code``; return the reply content and the text the cell showed."""
-    shown = []
-
-    def collect(msg: dict) -> None:
-        content = msg["content"]
-        if msg["msg_type"] == "stream":
-            shown.append(content["text"])
-        elif msg["msg_type"] == "error":
-            shown.append("\n".join(content["traceback"]))
-
-    reply = client.execute_interactive(
-        code,
-        timeout=timeout,
-        output_hook=collect,
-        allow_stdin=stdin_hook is not None,
-        stdin_hook=stdin_hook,
-    )
-    return reply["content"], "".join(shown)
 
 
 def sleepers(tag: str) -> list[psutil.Process]:
@@ -54,7 +33,7 @@ def sleepers(tag: str) -> list[psutil.Process]:
 
 def test_when_a_cell_echoes_then_the_output_streams_into_the_cell(kernel):
     _, client = kernel
-    reply, shown = run(client, "%%execute1\necho hi")
+    reply, shown = run_cell(client, "%%execute1\necho hi")
     assert reply["status"] == "ok" and shown == "hi\n"
 
 
@@ -62,7 +41,7 @@ def test_when_the_kernel_is_interrupted_then_the_command_stops_and_state_stays(
     kernel, no_leftover_processes
 ):
     manager, client = kernel
-    run(client, "%%execute1\nSTATE=kept; cd /")
+    run_cell(client, "%%execute1\nSTATE=kept; cd /")
     msg_id = client.execute("%%execute1\nsleep 300")
     wait_until(lambda: sleepers(no_leftover_processes))
     manager.interrupt_kernel()
@@ -71,7 +50,7 @@ def test_when_the_kernel_is_interrupted_then_the_command_stops_and_state_stays(
     assert reply["content"]["status"] == "error"
     assert reply["content"]["ename"] == "CommandInterrupted"
     wait_until(lambda: not sleepers(no_leftover_processes))
-    reply, shown = run(client, "%%execute1\necho $STATE $PWD")
+    reply, shown = run_cell(client, "%%execute1\necho $STATE $PWD")
     assert shown == "kept /\n"
 
 
@@ -83,14 +62,16 @@ def test_when_the_frontend_allows_stdin_then_the_learner_is_asked(kernel):
         prompts.append(msg["content"]["prompt"])
         client.input("Ada")
 
-    reply, shown = run(client, "%%execute2\nread -p 'Name? ' n; echo hello $n", stdin_hook=answer)
+    reply, shown = run_cell(
+        client, "%%execute2\nread -p 'Name? ' n; echo hello $n", stdin_hook=answer
+    )
     assert reply["status"] == "ok" and len(prompts) == 1
     assert shown.endswith("hello Ada\n")
 
 
 def test_when_no_stdin_is_allowed_then_the_cell_fails_saying_it_waits_for_input(kernel):
     _, client = kernel
-    reply, shown = run(client, "%%execute1\nread -p 'Continue? [y/N] ' a")
+    reply, shown = run_cell(client, "%%execute1\nread -p 'Continue? [y/N] ' a")
     assert reply["status"] == "error" and reply["ename"] == "InputRequired"
     assert "waits for keyboard input at 'Continue? [y/N]'" in shown
 
@@ -101,9 +82,9 @@ def test_when_the_kernel_is_killed_then_no_process_of_its_terminals_survives(
 ):
     manager, client = start_new_kernel(kernel_name="python3", cwd=str(tmp_path))
     try:
-        run(client, "%load_ext modwsgi_magics")
-        run(client, "%%execute1\nnohup sleep 401 >/dev/null 2>&1 &\nsetsid sleep 402 &")
-        run(client, "%%execute2 --bg\n(setsid sleep 403 &); sleep 404")
+        run_cell(client, "%load_ext modwsgi_magics")
+        run_cell(client, "%%execute1\nnohup sleep 401 >/dev/null 2>&1 &\nsetsid sleep 402 &")
+        run_cell(client, "%%execute2 --bg\n(setsid sleep 403 &); sleep 404")
         wait_until(lambda: len(sleepers(no_leftover_processes)) == 4)
         os.kill(manager.provisioner.pid, signal.SIGKILL)
         wait_until(lambda: not manager.is_alive())
@@ -117,7 +98,7 @@ def test_when_the_kernel_restarts_or_shuts_down_then_its_servers_are_gone(
     kernel, no_leftover_processes
 ):
     manager, client = kernel
-    run(client, "%%execute1 --bg --wait-for ready\necho ready; setsid sleep 405 & sleep 406")
+    run_cell(client, "%%execute1 --bg --wait-for ready\necho ready; setsid sleep 405 & sleep 406")
     wait_until(lambda: len(sleepers(no_leftover_processes)) == 2)
     manager.restart_kernel(now=False)
     client.wait_for_ready(timeout=60)
@@ -165,7 +146,7 @@ def test_when_a_password_is_asked_then_the_input_box_hides_it(kernel):
         requests.append(msg["content"])
         client.input("s3cret")
 
-    reply, shown = run(
+    reply, shown = run_cell(
         client, "%%execute1\nread -s -p 'Password: ' pw; echo; echo ${#pw}", stdin_hook=answer
     )
     assert reply["status"] == "ok" and shown.endswith("6\n")
