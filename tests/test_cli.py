@@ -220,6 +220,12 @@ def test_when_a_cell_outlives_the_timeout_then_run_fails_it_and_ends_the_command
     assert run.returncode == 1
     assert "cell 2/2 %%execute-2 | echo started; sleep 987 ... FAILED" in run.stdout
     assert "CellTimeoutError: the cell did not finish within 3 s" in run.stdout
+    # The kernel's own complaints (a ZMQError traceback as it is shut down
+    # mid-reply, ipykernel's warnings) stay out of the run's output.
+    everything = run.stdout + run.stderr
+    assert "Traceback" not in everything and "ZMQError" not in everything
+    assert "IPKernelApp" not in everything
+    assert run.stderr == ""
 
     def sleeping() -> list[psutil.Process]:
         procs = psutil.process_iter(["cmdline"])
@@ -352,3 +358,52 @@ def test_when_ctrl_c_lands_between_cells_then_the_run_still_stops(tmp_path):
 
     returncode, out = interrupt_cli(["run", slow], after_first_cell)
     assert returncode == 130, out
+
+
+# -- run --one-kernel: pages that share their terminals --------------------------
+
+
+def test_when_notebooks_share_one_kernel_then_terminals_and_servers_carry_over(tmp_path, port):
+    first = write_notebook(
+        tmp_path / "a.ipynb",
+        LOAD,
+        f"%%execute-1 --bg --wait-url http://127.0.0.1:{port}/\n"
+        f"python3 -m http.server {port} --bind 127.0.0.1",
+        "%%execute-2\nexport SHARED=from-a",
+        "x = 41",
+    )
+    second = write_notebook(
+        tmp_path / "b.ipynb",
+        f"%%execute-2 --expect '^200$'\ncurl -s -o /dev/null -w '%{{http_code}}\\n' "
+        f"http://127.0.0.1:{port}/",
+        "%%execute-2 --expect from-a\necho $SHARED",
+        "assert x == 41",
+    )
+    run = cli("run", "--one-kernel", first, second)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout.splitlines()[-1].startswith("2 notebook(s) passed in ")
+    assert not servers_on(port)  # the shared kernel took its server with it
+
+    alone = cli("run", first, second)  # each in its own kernel: b has no extension, no server
+    assert alone.returncode == 1
+    assert f"FAILED {second}: cell 1/3: UsageError: Cell magic `%%execute-2` not found." in (
+        alone.stdout
+    )
+    assert not servers_on(port)
+
+
+def test_when_a_notebook_fails_in_the_shared_kernel_then_the_rest_are_not_run(tmp_path):
+    bad = write_notebook(tmp_path / "a.ipynb", "raise ValueError('first')")
+    later = write_notebook(tmp_path / "b.ipynb", "print('never')")
+    last = write_notebook(tmp_path / "c.ipynb", "print('never')")
+    run = cli("run", "--one-kernel", bad, later, last, "--junit", tmp_path / "j.xml")
+    assert run.returncode == 1
+    assert f"NOT RUN {later}: not run: {bad} failed before it in the kernel they share" in (
+        run.stdout
+    )
+    assert f"NOT RUN {last}: not run: {bad} failed" in run.stdout
+    assert run.stdout.splitlines()[-1].endswith(f": {bad}; 2 not run")
+    assert "never" not in run.stdout
+    suite = ET.parse(tmp_path / "j.xml").getroot().find("testsuite")
+    assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("3", "1", "2")
+    assert suite.find("testcase[@name='b.ipynb']/skipped") is not None
