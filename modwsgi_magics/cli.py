@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from .convert.files import convert_files
-from .errors import ToolError
+from .errors import ToolError, WorkshopError
 from .runner.execute import find_notebooks, run_notebooks
 from .runner.junit import write_junit
 from .runner.results import CellResult, NotebookResult, Progress, RunOptions
@@ -66,6 +66,14 @@ def build_parser() -> argparse.ArgumentParser:
     conv.add_argument("sources", nargs="+", type=Path, metavar="SRC")
     conv.add_argument(
         "-o", "--output", type=Path, required=True, metavar="OUT", help="FILE.ipynb or DIR"
+    )
+    conv.add_argument(
+        "--var",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a data variable's value ({{ NAME }}, {{< param NAME >}}), in prose and commands; "
+        "repeatable; pathway_name=NAME converts that pathway",
     )
     conv.set_defaults(handler=convert_command)
     return parser
@@ -139,11 +147,24 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 def convert_command(args: argparse.Namespace) -> int:
-    conversion = convert_files(args.sources, args.output)
+    variables = {}
+    for text in args.var:
+        name, equals, value = text.partition("=")
+        if not equals or not name.strip():
+            raise WorkshopError.bad_variable(text)
+        variables[name.strip()] = value
+    conversion = convert_files(args.sources, args.output, variables)
     for notebook in conversion.written:
         _say(f"wrote {notebook.path} ({notebook.cells} cells, {notebook.code_cells} code)")
+    if conversion.images:
+        folders = sorted({str(image.parent) for image in conversion.images})
+        _say(f"copied {len(conversion.images)} image(s) to {', '.join(folders)}")
+    if conversion.exercises is not None:
+        _say(f"copied the workshop's exercises to {conversion.exercises}")
     for note in conversion.notes:
         _say(f"note: {note}", error=True)
+    for warning in conversion.warnings:
+        _say(f"warning: {warning}", error=True)
     return 0
 
 

@@ -334,8 +334,10 @@ def test_when_pages_would_share_a_notebook_name_then_convert_refuses(tmp_path):
     assert joined.returncode == 0, joined.stderr
     notebook = nbformat.read(tmp_path / "both.ipynb", as_version=4)
     assert [c.source for c in notebook.cells] == [
+        "# Page",  # each page's title, from its file name: the pages stay apart
         "%load_ext modwsgi_magics",
         "%%execute\nls",
+        "# Page",
         "%%execute\nls",
     ]
 

@@ -159,7 +159,7 @@ LINKED = [
         ```
         """,
         [
-            "%%execute-1 --bg\npython3 -m http.server 8080",
+            "%%execute-1 --bg --wait-url http://localhost:8080/\npython3 -m http.server 8080",
             "%%execute-2\ncurl localhost:8080",
             "%%execute-1\n<ctrl-c>",
         ],
@@ -591,7 +591,7 @@ def test_when_a_workshop_folder_is_read_then_pages_come_in_its_order(
     [
         (
             {"workshop/modules.yaml": "modules:\n  gone: {}\n", "workshop/content/x.md": "x"},
-            "modules.yaml lists 'gone', but .* has no gone.md",
+            "modules.yaml lists no page that .*content has",
         ),
         ({"workshop/modules.yaml": "modules: [\n", "workshop/content/x.md": "x"}, "modules.yaml: "),
         ({"readme.adoc": "x"}, "no Markdown pages"),

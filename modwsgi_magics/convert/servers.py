@@ -1,0 +1,109 @@
+"""Which commands of a workshop are servers, and who uses them: pure text rules.
+
+On the original platform a server is started by a click and keeps its
+terminal busy; the learner then uses it from the other terminal (``curl
+localhost:8000``) or the browser, and stops it with Ctrl-C, maybe much later,
+maybe never. A notebook cell must return, so the converter has to tell a
+server from a command that ends. Three kinds of evidence, in this module:
+
+* :func:`uses`: the loopback addresses a command or a URL talks to
+  (``localhost:8000``, ``127.0.0.1:$PORT``);
+* :func:`listens_on`: the ports a command names (``--port 8000``,
+  ``http.server "$PORT"``) or, for well-known servers given none, their
+  default port (``mod_wsgi-express start-server``: 8000);
+* :func:`runs_until_stopped`: the command left running is a well-known
+  foreground server or follower (``http.server``, ``start-server``,
+  ``runserver``, ``tail -f``, ``kubectl port-forward`` ...), not sent to the
+  background with ``&``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_LOOPBACK = r"(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])"
+_PORT = r"(?:\d{1,5}|\$\{?[A-Za-z_]\w*\}?)"
+_USE = re.compile(
+    rf"(?:(?P<scheme>https?)://)?(?<![\w.-])(?P<host>{_LOOPBACK}):(?P<port>{_PORT})(?![\w}}])"
+)
+_PORT_WORD = re.compile(r"(?<![\w.$-])(\d{2,5}|\$\{?[A-Za-z_]\w*\}?)(?![\w.-])")
+
+#: Well-known servers, the port each listens on when given none.
+_DEFAULT_PORTS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), port)
+    for pattern, port in (
+        (r"\bmod_wsgi-express\s+start-server\b", "8000"),
+        (r"\b(?:http\.server|SimpleHTTPServer)\b", "8000"),
+        (r"\bmanage\.py\s+runserver\b", "8000"),
+        (r"\bflask\s+run\b", "5000"),
+        (r"\b(?:uvicorn|gunicorn)\b", "8000"),
+        (r"spring-boot:run\b|\bbootRun\b", "8080"),
+        (r"\bhugo\s+server\b", "1313"),
+        (r"\bjupyter\s+(?:lab|notebook)\b", "8888"),
+    )
+)
+#: Commands that run until they are stopped (the last line of a cell counts).
+_UNTIL_STOPPED = re.compile(
+    r"\bmod_wsgi-express\s+start-server\b|\b(?:http\.server|SimpleHTTPServer)\b"
+    r"|\bmanage\.py\s+runserver\b|\bflask\s+run\b|\buvicorn\b|\bgunicorn\b"
+    r"|\bwaitress-serve\b|spring-boot:run\b|\bbootRun\b|\bhugo\s+server\b"
+    r"|\bjupyter\s+(?:lab|notebook)\b|\b(?:npm|yarn|pnpm)\s+(?:run\s+)?(?:start|dev|serve)\b"
+    r"|\bphp\s+-S\b|\btail\s+(?:-\w*f\w*|--follow)\b|\bkubectl\s+port-forward\b"
+    r"|\bkubectl\s+(?:get|logs)\b.*\s(?:-w|--watch|-f|--follow)\b|\bwatch\s"
+    r"|\bhttpd\b.*-D\s*FOREGROUND|\bnc\s+-\w*l"
+)
+_DETACHED = re.compile(r"&\s*$|^\s*(?:nohup|setsid|disown)\b|\s--daemon\b")
+
+
+@dataclass(frozen=True)
+class Use:
+    """A loopback address a command talks to: ``port`` is digits or ``$NAME``."""
+
+    host: str
+    port: str
+    scheme: str | None = None
+
+    @property
+    def url(self) -> str | None:
+        """An ``http://`` URL to wait for, when the port is a number."""
+        if not self.port.isdigit() or self.scheme == "https":
+            return None
+        host = "localhost" if self.host == "0.0.0.0" else self.host
+        return f"http://{host}:{self.port}/"
+
+
+def uses(text: str) -> list[Use]:
+    """The loopback addresses ``text`` talks to, in order."""
+    return [
+        Use(m.group("host"), _normal(m.group("port")), m.group("scheme"))
+        for m in _USE.finditer(text)
+    ]
+
+
+def listens_on(command: str) -> set[str]:
+    """The ports a command names (numbers and ``$NAME``s), else the default
+    port of a well-known server; empty when neither is known."""
+    named = {_normal(word) for word in _PORT_WORD.findall(command)}
+    named = {port for port in named if not port.isdigit() or 0 < int(port) < 65536}
+    if named:
+        return named
+    return {port for pattern, port in _DEFAULT_PORTS if pattern.search(command)}
+
+
+def runs_until_stopped(command: str) -> bool:
+    """Whether the command left running at the end of ``command`` is a
+    well-known server or follower, in the foreground."""
+    lines = [line for line in command.splitlines() if line.strip()]
+    last = re.sub(r"(?:^|\s)#.*$", "", lines[-1]) if lines else ""
+    return bool(_UNTIL_STOPPED.search(last)) and not _DETACHED.search(last)
+
+
+def first_line(command: str) -> str:
+    """The command's first line, for a note."""
+    lines = command.strip().splitlines()
+    return lines[0] + (" ..." if len(lines) > 1 else "") if lines else ""
+
+
+def _normal(port: str) -> str:
+    return "$" + port.strip("${}") if port.startswith("$") else port
