@@ -54,6 +54,11 @@ _UNTIL_STOPPED = re.compile(
     r"|\bhttpd\b.*-D\s*FOREGROUND|\bnc\s+-\w*l"
 )
 _DETACHED = re.compile(r"&\s*$|^\s*(?:nohup|setsid|disown)\b|\s--daemon\b")
+#: Programs that talk to a server: a port they name is the server's, not theirs.
+_CLIENT = re.compile(
+    r"^\s*(?:sudo\s+)?(?:curl|wget|http|https|xh|httpie|telnet|ab|hey|siege|lynx|links|w3m"
+    r"|open|xdg-open|nc(?!\s+-\w*l))\b"
+)
 
 
 @dataclass(frozen=True)
@@ -83,7 +88,10 @@ def uses(text: str) -> list[Use]:
 
 def listens_on(command: str) -> set[str]:
     """The ports a command names (numbers and ``$NAME``s), else the default
-    port of a well-known server; empty when neither is known."""
+    port of a well-known server; empty when neither is known, or when the
+    command left running is a client (``curl``, ``wget`` ...)."""
+    if _CLIENT.match(_last_line(command)):
+        return set()
     named = {_normal(word) for word in _PORT_WORD.findall(command)}
     named = {port for port in named if not port.isdigit() or 0 < int(port) < 65536}
     if named:
@@ -94,9 +102,14 @@ def listens_on(command: str) -> set[str]:
 def runs_until_stopped(command: str) -> bool:
     """Whether the command left running at the end of ``command`` is a
     well-known server or follower, in the foreground."""
-    lines = [line for line in command.splitlines() if line.strip()]
-    last = re.sub(r"(?:^|\s)#.*$", "", lines[-1]) if lines else ""
+    last = _last_line(command)
     return bool(_UNTIL_STOPPED.search(last)) and not _DETACHED.search(last)
+
+
+def _last_line(command: str) -> str:
+    """The command's last line without its comment: what is left running."""
+    lines = [line for line in command.splitlines() if line.strip()]
+    return re.sub(r"(?:^|\s)#.*$", "", lines[-1]) if lines else ""
 
 
 def first_line(command: str) -> str:
