@@ -21,11 +21,15 @@ from modwsgi_magics.convert.actions import (
 )
 from modwsgi_magics.convert.notebook import (
     LOAD_EXTENSION,
+    Context,
     convert,
+    link_with_log,
     notes,
     read_page,
     split_front_matter,
 )
+from modwsgi_magics.convert.servers import Use, listens_on, runs_until_stopped, uses
+from modwsgi_magics.convert.templating import evaluate, render, renderer_of, variable_of
 from modwsgi_magics.convert.workshop import PageFile, find_pages, notebook_names, workshop_pages
 from modwsgi_magics.errors import WorkshopError
 from modwsgi_magics.syntax import TERMINALS, escape, unescape
@@ -621,3 +625,452 @@ def test_when_sources_mix_files_and_folders_then_they_come_in_the_order_given(tm
 )
 def test_when_pages_become_notebooks_then_their_names_sort_in_page_order(names, expected):
     assert notebook_names([PageFile(name, Path(name)) for name in names]) == expected
+
+
+# -- templating: Liquid, Hugo shortcodes, data variables -------------------------
+
+
+def rendered(body: str, renderer: str, variables=None, pathway=None) -> str:
+    return render(textwrap.dedent(body), variables or {}, pathway, renderer).text
+
+
+RENDERED = [
+    (
+        "raw: the tags go, the content stays as written, unsubstituted",
+        "classic",
+        "{% raw %}\necho '{{ x }}' {% if %}\n{% endraw %}\n{{ x }}",
+        {"x": "X"},
+        "echo '{{ x }}' {% if %}\nX",
+    ),
+    (
+        "data variables, old percent form included; unknown ones stay",
+        "classic",
+        "ns={{ session_namespace }} host={{ingress_domain}} %session_namespace% {{ unknown }}",
+        {"session_namespace": "lab-1", "ingress_domain": "example.org"},
+        "ns=lab-1 host=example.org lab-1 {{ unknown }}",
+    ),
+    (
+        "{{copy}} marks inline code as copyable: it goes",
+        "classic",
+        "Run `ls`{{copy}} now.",
+        {},
+        "Run `ls` now.",
+    ),
+    (
+        "Liquid branches are labelled quotes; a false one is marked",
+        "classic",
+        "{% if LANG == 'java' %}\nJava.\n{% elsif LANG == \"python\" %}\nPython.\n"
+        "{% else %}\nOther.\n{% endif %}",
+        {"LANG": "python"},
+        "> **If `LANG == 'java'`** (false here: not run)\n>\n> Java.\n\n"
+        '> **Else, if `LANG == "python"`** (true here)\n>\n> Python.\n\n'
+        "> **Otherwise** (false here: not run)\n>\n> Other.\n",
+    ),
+    (
+        "unless is the opposite of if",
+        "classic",
+        "{% unless LANG == 'java' %}\nNot Java.\n{% endunless %}",
+        {"LANG": "go"},
+        "> **Unless `LANG == 'java'`** (true here)\n>\n> Not Java.\n",
+    ),
+    (
+        "Hugo params, both delimiters, quoted or not; unknown ones stay",
+        "hugo",
+        '{{< param session_name >}}.{{% param "ingress_domain" %}} {{< param nope >}}',
+        {"session_name": "s1", "ingress_domain": "example.org"},
+        "s1.example.org {{< param nope >}}",
+    ),
+    (
+        "Hugo leaves Liquid alone",
+        "hugo",
+        "{% raw %}{{ x }}{% endraw %}",
+        {"x": "X"},
+        "{% raw %}{{ x }}{% endraw %}",
+    ),
+    (
+        "admonitions are quotes under a bold title, inside list items too",
+        "hugo",
+        "1. Step\n\n   {{< note >}}\n   Careful.\n\n   More.\n   {{< /note >}}\n\n"
+        '{{< warning title="Mind the gap" >}}Short.{{< /warning >}}\n'
+        "{{% danger %}}\nHot.\n{{% /danger %}}",
+        {},
+        "1. Step\n\n   > **Note**\n   >\n   > Careful.\n   >\n   > More.\n\n\n"
+        "> **Mind the gap**\n>\n> Short.\n\n> **Danger**\n>\n> Hot.\n",
+    ),
+    (
+        "pathway branches: the one converted runs, the others are marked",
+        "hugo",
+        "{{< pathway java >}}\nJava.\n{{< /pathway >}}\n{{< pathway python >}}\nPython.\n"
+        "{{< /pathway >}}",
+        {},
+        "> **Only on pathway `java`** (this conversion follows pathway `python`: not run)\n>\n"
+        "> Java.\n\n> **Pathway `python`** (the pathway converted)\n>\n> Python.\n",
+    ),
+    (
+        "figure, copy, highlight and escaped shortcodes",
+        "hugo",
+        '{{< figure src="a.png" alt="An A" >}}\n`x`{{< copy >}}\n'
+        "{{< highlight python >}}\nprint(1)\n{{< /highlight >}}\n{{</* note */>}}",
+        {},
+        "![An A](a.png)\n`x`\n```python\nprint(1)\n```\n{{< note >}}",
+    ),
+    (
+        "a workshop's own paired shortcode keeps its content under its name",
+        "hugo",
+        '{{< ifparam lang "go" >}}\nGo.\n{{< /ifparam >}}',
+        {},
+        '> **`ifparam lang "go"`** (a shortcode of the workshop: its content is kept as it '
+        "is)\n>\n> Go.\n",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "renderer", "body", "variables", "expected"), RENDERED, ids=[c[0] for c in RENDERED]
+)
+def test_when_a_page_is_templated_then_it_reads_like_this(
+    case, renderer, body, variables, expected
+):
+    assert rendered(body, renderer, variables, pathway="python") == expected
+
+
+def test_when_the_renderer_is_not_known_then_a_shortcode_makes_the_page_hugo():
+    assert renderer_of("text {{ x }}") == "classic"
+    assert renderer_of("text {{< param x >}}") == "hugo"
+    assert renderer_of("{{< param x >}}", "classic") == "classic"
+
+
+def test_when_a_branch_does_not_hold_then_its_actions_are_notes_saying_why():
+    text = """\
+    ---
+    title: T
+    ---
+    {% if LANG == 'java' %}
+    ```execute
+    mvn package
+    ```
+    {% else %}
+    ```execute
+    echo "{{ LANG }}"
+    ```
+    ```copy
+    kept either way
+    ```
+    {% endif %}
+    """
+    converted = read_page(textwrap.dedent(text), "p.md", Context({"LANG": "go"}))
+    note, command = (s for s in converted.steps if not isinstance(s, Markdown))
+    assert note == Note(
+        "execute",
+        "mvn package\n",
+        "it is inside `{% if LANG == 'java' %}`, which is false here",
+        5,
+    )
+    assert command == Command(("1",), 'echo "go"', "execute", 9)
+    # text to copy stays in the branch's quote, in its prose
+    assert "> ```copy\n> kept either way\n> ```" in converted.steps[-1].text
+
+
+def test_when_templating_moves_lines_then_messages_name_the_page_s_own_lines():
+    text = "{% raw %}\n\n{% endraw %}\n{% if x %}\ntext\n{% endif %}\n```dashboard:x\n```\n"
+    converted = read_page(text, "p.md")
+    (note,) = [s for s in converted.steps if isinstance(s, Note)]
+    assert note.line == 7
+    assert converted.warnings == [
+        (4, "`x` has no value (give --var x=VALUE): Liquid takes it as nil")
+    ]
+
+
+def test_when_tags_stay_in_commands_then_the_page_lists_them_with_their_lines():
+    text = """\
+    Prose keeps {{ session_namespace }} quietly.
+
+    ```execute
+    kubectl get pods -n {{ session_namespace }}
+    ```
+
+    ```terminal:input
+    text: "{% include secret %}"
+    ```
+
+    {% raw %}
+    ```execute
+    echo '{{ .Values }}'
+    ```
+    {% endraw %}
+    """
+    converted = read_page(textwrap.dedent(text), "p.md", Context(renderer="classic"))
+    assert converted.leftovers == [(4, "{{ session_namespace }}"), (8, "{% include secret %}")]
+    assert variable_of("{{ session_namespace }}") == "session_namespace"
+    assert variable_of("{{< param ingress_domain >}}") == "ingress_domain"
+    assert variable_of("{% include secret %}") is None
+
+
+def test_when_a_title_holds_a_variable_then_it_is_substituted():
+    converted = read_page("---\ntitle: Deploy to {{ ns }}\n---\n", "p.md", Context({"ns": "x"}))
+    assert converted.title == "Deploy to x"
+
+
+@pytest.mark.parametrize(
+    ("condition", "variables", "expected"),
+    [
+        ("LANG == 'java'", {"LANG": "java"}, (True, [])),
+        ("LANG != 'java'", {"LANG": "java"}, (False, [])),
+        ("LANG == 'java'", {}, (False, ["LANG"])),
+        ("LANG", {"LANG": ""}, (True, [])),  # only nil and false are false
+        ("LANG", {}, (False, ["LANG"])),
+        ("COUNT > 2", {"COUNT": "10"}, (True, [])),
+        ("NAME contains 'ws'", {"NAME": "mod_wsgi"}, (True, [])),
+        # right to left, as Liquid groups them: A or (B and C)
+        ("A == 'x' or B == 'y' and C", {"A": "x", "B": "n"}, (True, ["C"])),
+        ("A == 'x' and B == 'y' or C", {"A": "n", "C": "c"}, (False, ["B"])),
+        ("LANG == empty", {"LANG": ""}, (True, [])),
+        ("x | size > 2", {}, (None, [])),
+    ],
+)
+def test_when_a_liquid_condition_is_evaluated_then_it_is_what_liquid_says(
+    condition, variables, expected
+):
+    assert evaluate(condition, variables) == expected
+
+
+# -- servers: who listens, who uses -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("curl http://localhost:8000/x", [Use("localhost", "8000", "http")]),
+        ("curl -s 127.0.0.1:$PORT/", [Use("127.0.0.1", "$PORT", None)]),
+        ("wget http://0.0.0.0:${PORT}", [Use("0.0.0.0", "$PORT", "http")]),
+        ("curl https://example.com:8443/ notlocalhost:1", []),
+    ],
+)
+def test_when_a_command_talks_to_loopback_then_its_uses_are_these(text, expected):
+    assert uses(text) == expected
+
+
+def test_when_a_use_has_a_numeric_port_then_it_has_a_url_to_wait_for():
+    assert Use("0.0.0.0", "8000").url == "http://localhost:8000/"
+    assert Use("127.0.0.1", "8000", "http").url == "http://127.0.0.1:8000/"
+    assert Use("localhost", "$PORT").url is None
+    assert Use("localhost", "8443", "https").url is None
+
+
+@pytest.mark.parametrize(
+    ("command", "ports", "until_stopped"),
+    [
+        ("python3 -m http.server 8123 --bind 127.0.0.1", {"8123"}, True),
+        ('python3 -m http.server "$PORT"', {"$PORT"}, True),
+        ("mod_wsgi-express start-server wsgi.py", {"8000"}, True),
+        ("cd app\n./mvnw spring-boot:run  # the app", {"8080"}, True),
+        ("mod_wsgi-express start-server wsgi.py &", {"8000"}, False),
+        ("nohup python3 -m http.server 9000", {"9000"}, False),
+        ("tail -f /tmp/log", set(), True),
+        ("kubectl get pods -w", set(), True),
+        ("npm start", set(), True),
+        ("node app.js --port 9000", {"9000"}, False),
+        ("curl -s http://localhost:8000/", set(), False),
+        ("ls -l", set(), False),
+    ],
+)
+def test_when_a_command_is_read_then_its_ports_and_lifetime_are_these(
+    command, ports, until_stopped
+):
+    assert (listens_on(command), runs_until_stopped(command)) == (ports, until_stopped)
+
+
+# -- servers in the linked workshop ----------------------------------------------
+
+SERVERS = [
+    (
+        "a server used from the other terminal and never stopped is --bg, ready at its URL",
+        """
+        ```execute-1
+        mod_wsgi-express start-server wsgi.py
+        ```
+        ```execute-2
+        curl http://localhost:8000/
+        ```
+        ```execute-2
+        ps f
+        ```
+        """,
+        [
+            "%%execute-1 --bg --wait-url http://localhost:8000/\n"
+            "mod_wsgi-express start-server wsgi.py",
+            "%%execute-2\ncurl http://localhost:8000/",
+            "%%execute-2\nps f",
+        ],
+    ),
+    (
+        "a port in a variable: --bg, ready as the magic decides",
+        """
+        ```execute-1
+        python3 -m http.server "$PORT"
+        ```
+        ```execute-2
+        curl "http://127.0.0.1:$PORT/"
+        ```
+        """,
+        [
+            '%%execute-1 --bg\npython3 -m http.server "$PORT"',
+            '%%execute-2\ncurl "http://127.0.0.1:$PORT/"',
+        ],
+    ),
+    (
+        "a browser URL is a use too",
+        """
+        ```terminal:execute
+        command: node app.js --port 9000
+        ```
+        ```dashboard:open-url
+        url: http://localhost:9000/
+        ```
+        """,
+        ["%%execute-1 --bg --wait-url http://localhost:9000/\nnode app.js --port 9000"],
+    ),
+    (
+        "a server with no known port, used on some port",
+        """
+        ```execute-2
+        npm start
+        ```
+        ```execute-1
+        curl -s localhost:3000
+        ```
+        """,
+        [
+            "%%execute-2 --bg --wait-url http://localhost:3000/\nnpm start",
+            "%%execute-1\ncurl -s localhost:3000",
+        ],
+    ),
+    (
+        "a command that ended is no server: a port used elsewhere is not its port",
+        """
+        ```execute-1
+        cd /tmp
+        ```
+        ```execute-2
+        curl localhost:8080
+        ```
+        ```execute-1
+        curl localhost:8080
+        ```
+        """,
+        [
+            "%%execute-1\ncd /tmp",
+            "%%execute-2\ncurl localhost:8080",
+            "%%execute-1\ncurl localhost:8080",
+        ],
+    ),
+    (
+        "a client is no server, even when a browser opens its port",
+        """
+        ```execute-2
+        curl -s localhost:8080
+        ```
+        ```dashboard:open-url
+        url: http://localhost:8080/
+        ```
+        ```execute-2
+        echo next
+        ```
+        """,
+        ["%%execute-2\ncurl -s localhost:8080", "%%execute-2\necho next"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "text", "expected"), SERVERS, ids=[c[0] for c in SERVERS])
+def test_when_a_server_is_used_then_its_cell_does_not_hang(case, text, expected):
+    assert code_cells(text) == expected
+
+
+def test_when_a_command_is_typed_into_a_busy_terminal_then_it_runs_after_the_interrupt():
+    text = """
+    ```execute-1
+    python3 -m http.server 8123
+    ```
+
+    Restart it elsewhere (typed while the first one runs):
+
+    ```execute-1
+    python3 -m http.server 8123 --directory /tmp
+    ```
+
+    ```execute-1
+    <ctrl-c>
+    ```
+
+    ```execute-2
+    curl localhost:8123
+    ```
+    """
+    (notebook,) = convert([page(text)])
+    cells = [(c.cell_type, c.source) for c in notebook.cells][1:]
+    assert cells[0] == ("code", "%%execute-1 --bg\npython3 -m http.server 8123")
+    kind, moved_note = cells[1]
+    assert kind == "markdown"
+    assert moved_note.startswith("Restart it elsewhere (typed while the first one runs):\n\n")
+    assert "`python3 -m http.server 8123 --directory /tmp`, is typed into terminal 1 while" in (
+        moved_note
+    )
+    assert cells[2] == ("code", "%%execute-1\n<ctrl-c>")
+    assert cells[3][0] == "markdown" and "runs now" in cells[3][1]
+    assert cells[4] == (
+        "code",
+        "%%execute-1 --bg --wait-url http://localhost:8123/\n"
+        "python3 -m http.server 8123 --directory /tmp",
+    )
+    assert cells[5] == ("code", "%%execute-2\ncurl localhost:8123")
+    linked, log = link_with_log([page(text)])
+    assert log == [
+        "page.md:8: `python3 -m http.server 8123 --directory /tmp` is typed into busy "
+        "terminal 1: it runs after the interrupt at page.md:12"
+    ]
+
+
+def test_when_the_busy_server_is_known_by_its_use_then_a_command_typed_after_waits_too():
+    text = """
+    ```execute-1
+    node app.js --port 9000
+    ```
+    ```execute-2
+    curl localhost:9000
+    ```
+    ```execute-1
+    echo after
+    ```
+    ```terminal:interrupt
+    ```
+    """
+    assert code_cells(text) == [
+        "%%execute-1 --bg --wait-url http://localhost:9000/\nnode app.js --port 9000",
+        "%%execute-2\ncurl localhost:9000",
+        "%%execute-1\n<ctrl-c>",
+        "%%execute-1\necho after",
+    ]
+
+
+def test_when_nothing_stops_the_server_then_a_command_typed_ahead_is_a_note():
+    text = "```execute-1\ntail -f /var/log/syslog\n```\n\n```execute-1\necho never\n```\n"
+    assert code_cells(text) == ["%%execute-1 --bg\ntail -f /var/log/syslog"]
+    (note,) = notes([page(text)])
+    assert note.startswith("page.md:5: `execute-1` kept as a note: it is typed into terminal 1")
+    assert "no later step stops that, so on the original platform it never runs" in note
+
+
+def test_when_a_server_is_stopped_on_a_later_page_then_the_typed_command_moves_there():
+    first = page("```execute-1\npython3 -m http.server 8123\n```\n```execute-1\nls\n```\n", "1.md")
+    second = page("```execute-1\n<ctrl-c>\n```\n", "2.md")
+    one, two = convert([first, second], join=False)
+    assert [c.source for c in one.cells if c.cell_type == "code"] == [
+        LOAD_EXTENSION,
+        "%%execute-1 --bg\npython3 -m http.server 8123",
+    ]
+    assert [c.source for c in two.cells if c.cell_type == "code"] == [
+        LOAD_EXTENSION,
+        "%%execute-1\n<ctrl-c>",
+        "%%execute-1\nls",
+    ]

@@ -396,7 +396,8 @@ class _Renderer:
         name = match.group("name")
         if name == "copy":
             return _GONE
-        return self.variables.get(name, match.group(0)).translate(_PROTECT)
+        value = self.variables.get(name)
+        return match.group(0) if value is None else value.translate(_PROTECT)
 
     def _shortcode(self, match: re.Match[str]) -> str:
         name = match.group("name")
