@@ -19,6 +19,9 @@ from modwsgi_magics.convert.actions import (
     classify,
     fence,
 )
+from modwsgi_magics.convert.exercises import rewrite as rewrite_exercises
+from modwsgi_magics.convert.files import convert_files
+from modwsgi_magics.convert.images import image_links, local_path, rewrite_images
 from modwsgi_magics.convert.notebook import (
     LOAD_EXTENSION,
     Context,
@@ -30,7 +33,13 @@ from modwsgi_magics.convert.notebook import (
 )
 from modwsgi_magics.convert.servers import Use, listens_on, runs_until_stopped, uses
 from modwsgi_magics.convert.templating import evaluate, render, renderer_of, variable_of
-from modwsgi_magics.convert.workshop import PageFile, find_pages, notebook_names, workshop_pages
+from modwsgi_magics.convert.workshop import (
+    PageFile,
+    find_pages,
+    notebook_names,
+    title_from_name,
+    workshop_pages,
+)
 from modwsgi_magics.errors import WorkshopError
 from modwsgi_magics.syntax import TERMINALS, escape, unescape
 
@@ -1074,3 +1083,318 @@ def test_when_a_server_is_stopped_on_a_later_page_then_the_typed_command_moves_t
         "%%execute-1\n<ctrl-c>",
         "%%execute-1\nls",
     ]
+
+
+# -- workshops: pathways, titles, variables, front matter ---------------------------
+
+HUGO_CONFIG = """\
+pathways:
+  default: shell
+  paths:
+    shell:
+      params:
+      - name: tool
+        value: bash
+      steps: [intro, setup, server]
+    python:
+      steps: [intro, server]
+modules:
+- name: intro
+  title: Introduction
+params:
+- name: port
+  value: 8080
+- name: tool
+  value: sh
+"""
+HUGO_PAGES = {
+    "workshop/config.yaml": HUGO_CONFIG,
+    "workshop/content/intro/index.md": "---\ntitle: Intro in front matter\nweight: 3\n---\n",
+    "workshop/content/setup.md": "---\ntitle: Setting up\nweight: 2\n---\n",
+    "workshop/content/server/_index.md": "---\nweight: 1\n---\n",
+    "workshop/content/draft.md": "---\nweight: 0\n---\n",
+}
+
+
+def test_when_a_hugo_workshop_has_pathways_then_the_default_one_decides_pages_and_order(
+    tmp_path,
+):
+    pages = workshop_pages(write(tmp_path, HUGO_PAGES))
+    assert [(p.name, p.title) for p in pages] == [
+        ("intro", "Introduction"),
+        ("setup", None),  # the front matter's title is read with the page
+        ("server", None),
+    ]
+    workshop = pages[0].workshop
+    assert (workshop.pathway, workshop.renderer) == ("shell", "hugo")
+    assert workshop.variables == {"port": "8080", "tool": "bash", "pathway_name": "shell"}
+    assert workshop.root == tmp_path and workshop.exercises is None
+
+
+def test_when_a_pathway_is_chosen_then_its_steps_and_params_are_used(tmp_path):
+    pages = workshop_pages(write(tmp_path, HUGO_PAGES), {"pathway_name": "python"})
+    assert [p.name for p in pages] == ["intro", "server"]
+    assert pages[0].workshop.variables["tool"] == "sh"
+    with pytest.raises(WorkshopError, match="has no pathway 'go'; choose one of shell, python"):
+        workshop_pages(tmp_path, {"pathway_name": "go"})
+
+
+def test_when_a_listed_page_is_missing_then_it_is_left_out_with_a_warning(tmp_path):
+    files = dict(HUGO_PAGES)
+    del files["workshop/content/setup.md"]
+    warnings: list[str] = []
+    pages = workshop_pages(write(tmp_path, files), warnings=warnings)
+    assert [p.name for p in pages] == ["intro", "server"]
+    (warning,) = warnings
+    assert warning.endswith(
+        "config.yaml lists 'setup', but "
+        + str(tmp_path / "workshop" / "content")
+        + " has no setup.md: left out"
+    )
+
+
+def test_when_a_classic_workshop_is_read_then_modules_yaml_names_and_vars_are_used(tmp_path):
+    files = {
+        "workshop/modules.yaml": "modules:\n  b-setup:\n    name: Setup from modules.yaml\n"
+        "  a-end: {}\nconfig:\n  vars:\n  - name: LANG\n    value: python\n"
+        "  - name: PORT\n    value: 8000\n",
+        "workshop/workshop.yaml": "vars:\n  LANG: java\n",
+        "workshop/content/a-end.md": "end",
+        "workshop/content/b-setup.md": "---\ntitle: Setup from front matter\n---\n",
+        "exercises/hello.txt": "hi",
+    }
+    pages = workshop_pages(write(tmp_path, files))
+    assert [(p.name, p.title) for p in pages] == [
+        ("b-setup", "Setup from modules.yaml"),
+        ("a-end", None),
+    ]
+    workshop = pages[0].workshop
+    assert workshop.variables == {"LANG": "java", "PORT": "8000"}
+    assert (workshop.renderer, workshop.exercises) == ("classic", tmp_path / "exercises")
+
+
+def test_when_a_single_page_lies_in_a_workshop_then_it_knows_its_workshop(tmp_path):
+    write(tmp_path, {**HUGO_PAGES, "exercises/x.txt": "x"})
+    (single,) = find_pages([tmp_path / "workshop" / "content" / "setup.md"])
+    assert single.workshop.exercises == (tmp_path / "exercises").resolve()
+    assert single.workshop.renderer == "hugo"
+
+
+@pytest.mark.parametrize(
+    ("name", "title"),
+    [
+        ("exercises/01-installing-mod_wsgi", "Installing mod_wsgi"),
+        ("workshop-overview", "Workshop overview"),
+        ("99", "99"),
+    ],
+)
+def test_when_a_page_has_no_title_then_its_file_name_gives_one(name, title):
+    assert title_from_name(name) == title
+
+
+def test_when_front_matter_is_toml_then_it_is_read():
+    meta, body, offset = split_front_matter('+++\ntitle = "Refactor"\nweight = 4\n+++\nbody\n')
+    assert (meta, body, offset) == ({"title": "Refactor", "weight": 4}, "body\n", 4)
+
+
+# -- images ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "path"),
+    [
+        ("a.png", "a.png"),
+        ("<my pic.png>", "my pic.png"),
+        ("dir/a%20b.png?v=2#x", "dir/a b.png"),
+        ("/workshop/content/x.png", "/workshop/content/x.png"),
+        ("https://example.com/a.png", None),
+        ("data:image/png;base64,xx", None),
+        ("//cdn/a.png", None),
+        ("#top", None),
+    ],
+)
+def test_when_an_image_link_is_read_then_it_names_this_file(url, path):
+    assert local_path(url) == path
+
+
+def test_when_images_are_rewritten_then_both_forms_change_and_code_does_not():
+    text = (
+        '![A](a.png "title") and <img width=3 src="b.png"> and <IMG SRC=c.png>\n'
+        "`![not](code.png)`\n\n```\n![not](fence.png)\n```\n\n    ![not](indented.png)\n\n"
+        "![remote](https://x/r.png)"
+    )
+    assert image_links(text) == ["a.png", "b.png", "c.png", "https://x/r.png"]
+    moved = rewrite_images(text, lambda url: None if "://" in url else f"images/{url}")
+    assert moved.splitlines()[0] == (
+        '![A](images/a.png "title") and <img width=3 src="images/b.png"> and '
+        '<IMG SRC="images/c.png">'
+    )
+    assert moved.splitlines()[1:] == text.splitlines()[1:]
+    assert rewrite_images("![x](a.png)", lambda url: "my images/a.png") == "![x](<my images/a.png>)"
+
+
+# -- exercises ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("cd ~/exercises/hello", 'cd "$EXERCISES"/hello'),
+        ("cd ~/exercises", 'cd "$EXERCISES"'),
+        ('cat "$HOME/exercises/a b.txt"', 'cat "$EXERCISES/a b.txt"'),
+        ("ls ${HOME}/exercises;ls", 'ls "$EXERCISES";ls'),
+        (
+            "echo '~/exercises' ~/exercises2 x~/exercises",
+            "echo '~/exercises' ~/exercises2 x~/exercises",
+        ),
+        ("A=~/exercises/x make", 'A="$EXERCISES"/x make'),
+        ("echo \\~/exercises", "echo \\~/exercises"),
+    ],
+)
+def test_when_a_command_names_the_home_exercises_then_it_reads_the_copy(command, expected):
+    assert rewrite_exercises(command) == expected
+
+
+# -- whole fixture workshops, converted on disk -------------------------------------
+
+WORKSHOPS = Path(__file__).parent / "fixtures" / "workshops"
+
+
+def cells_of(path: Path) -> list[tuple[str, str]]:
+    return [(c.cell_type, c.source) for c in nbformat.read(path, as_version=4).cells]
+
+
+def images_shown(path: Path) -> list[Path]:
+    """The files a notebook's Markdown cells show, as paths from its folder."""
+    shown = []
+    for kind, source in cells_of(path):
+        if kind == "markdown":
+            shown += [
+                path.parent / local_path(url) for url in image_links(source) if local_path(url)
+            ]
+    return shown
+
+
+def test_when_the_hugo_workshop_is_joined_then_it_reads_like_the_original(tmp_path):
+    out = tmp_path / "hugo.ipynb"
+    conversion = convert_files([WORKSHOPS / "hugo"], out, {"server_port": "48123"})
+    cells = cells_of(out)
+    headings = [source for kind, source in cells if kind == "markdown" and source.startswith("# ")]
+    # config.yaml's pathway decides the pages and their order (not weights, not
+    # names); config.yaml's title beats the front matter's; draft.md is left out
+    assert headings == [
+        "# Workshop Overview",
+        "# Setting up",
+        "# A web server",
+        "# Workshop Summary",
+    ]
+    code = [source for kind, source in cells if kind == "code"]
+    assert code == [
+        LOAD_EXTENSION,
+        '%%execute-all\nif [ -z "${EXERCISES:-}" ]; then\n'
+        '    export EXERCISES="$PWD/exercises" && cd "$EXERCISES"\nfi',
+        "%%execute-all\npwd",
+        '%%execute-1\ncat "$EXERCISES"/site/index.html',
+        "%%execute-1 --bg --wait-url http://127.0.0.1:48123/\n"
+        "python3 -m http.server 48123 --bind 127.0.0.1 --directory site",
+        "%%execute-2\ncurl -sf http://127.0.0.1:48123/index.html",
+        '%%execute-2\necho "Hello from the summary"',  # the pathway's param, a global one
+    ]
+    prose = "\n".join(source for kind, source in cells if kind == "markdown")
+    assert "> **Note**\n>\n> Every command runs in one of two terminals" in prose
+    assert "> **Leave it running**\n>\n> This page does not stop the server" in prose
+    assert "> **Danger**" in prose and "Say goodbye, Hello-style:" in prose
+    assert "> **Only on pathway `python`** (this conversion follows pathway `shell`" in prose
+    assert "Text to copy looks like `echo`." in prose
+    assert "```\n{{< note >}}\n```" in prose  # an escaped shortcode, shown as written
+
+    # every image that resolves in the original resolves here; names stay unique
+    assert sorted(p.name for p in (tmp_path / "images").iterdir()) == [
+        "layout.png",
+        "logo.png",
+        "terminals-2.png",
+        "terminals.png",
+    ]
+    shown = images_shown(out)
+    assert [p.name for p in shown] == [
+        "terminals.png",
+        "logo.png",
+        "layout.png",
+        "missing.png",
+        "terminals-2.png",
+    ]
+    assert [p.is_file() for p in shown] == [True, True, True, False, True]
+    assert (tmp_path / "images" / "terminals.png").read_bytes() == (
+        WORKSHOPS / "hugo/workshop/content/overview/terminals.png"
+    ).read_bytes()
+    (missing,) = [w for w in conversion.warnings if "image" in w]
+    assert missing.endswith(
+        "setup.md: image missing.png not found (looked beside the page and "
+        "in the workshop's folders); the link is left as written"
+    )
+    assert not [w for w in conversion.warnings if "left as written in a code cell" in w]
+    assert (tmp_path / "exercises" / "site" / "index.html").is_file()
+    assert conversion.exercises == tmp_path / "exercises"
+
+
+def test_when_the_hugo_workshop_becomes_a_folder_then_each_notebook_starts_with_its_title(
+    tmp_path,
+):
+    convert_files([WORKSHOPS / "hugo"], tmp_path / "out", {"pathway_name": "python"})
+    names = sorted(p.name for p in (tmp_path / "out").glob("*.ipynb"))
+    assert names == ["overview.ipynb", "server.ipynb"]
+    first, second = (cells_of(tmp_path / "out" / name) for name in names)
+    assert first[0] == ("markdown", "# Workshop Overview")
+    assert second[0] == ("markdown", "# A web server")
+    assert [source for kind, source in first if kind == "code"][2:] == [
+        "%%execute\npython3 --version"
+    ]
+    assert second[2][1].startswith("*On the original platform this workshop's `exercises/`")
+    assert "> **Pathway `python`** (the pathway converted)" in "\n".join(s for _, s in first)
+    assert all(p.is_file() for p in images_shown(tmp_path / "out" / "server.ipynb"))
+
+
+def test_when_the_classic_workshop_is_converted_then_liquid_and_modules_yaml_apply(tmp_path):
+    conversion = convert_files([WORKSHOPS / "classic"], tmp_path / "out")
+    names = sorted(p.name for p in (tmp_path / "out").glob("*.ipynb"))
+    assert names == [
+        "01-workshop-overview.ipynb",
+        "02-exercises-01-templating.ipynb",
+        "03-exercises-02-typed-ahead.ipynb",
+        "04-workshop-summary.ipynb",
+    ]
+    titles = [cells_of(tmp_path / "out" / name)[0][1] for name in names]
+    assert titles == ["# Workshop Overview", "# Templating", "# Typed Ahead", "# Workshop Summary"]
+    templating = cells_of(tmp_path / "out" / names[1])
+    code = [source for kind, source in templating if kind == "code"][2:]
+    assert code == [
+        '%%execute\necho "shell branch"',  # workshop.yaml's LANGUAGE beats modules.yaml's
+        "%%execute\necho '{{ not_a_variable }}'",
+        '%%execute\necho "namespace={{ session_namespace }}"',
+    ]
+    prose = "\n".join(source for kind, source in templating if kind == "markdown")
+    assert "Your session's namespace is {{ session_namespace }}:" in prose
+    assert "Inline code to copy: `ls ~/exercises`." in prose
+    assert [p.is_file() for p in images_shown(tmp_path / "out" / names[1])] == [True, True]
+    assert images_shown(tmp_path / "out" / names[0])[0].name == "banner.png"
+    leftover = [w for w in conversion.warnings if "left as written in a code cell" in w]
+    assert [w.split("/")[-1] for w in leftover] == [
+        "01-templating.md:28: `{{ session_namespace }}` is left as written in a code cell; "
+        "give --var session_namespace=VALUE"
+    ]
+    typed = [note for note in conversion.notes if "typed into busy terminal 1" in note]
+    assert len(typed) == 1 and typed[0].endswith("02-typed-ahead.md:14")
+
+    again = convert_files(
+        [WORKSHOPS / "classic"], tmp_path / "again", {"session_namespace": "ns-1"}
+    )
+    templating = cells_of(tmp_path / "again" / names[1])
+    assert '%%execute\necho "namespace=ns-1"' in [source for _, source in templating]
+    assert "Your session's namespace is ns-1:" in "\n".join(source for _, source in templating)
+    assert not [w for w in again.warnings if "left as written" in w]
+
+
+def test_when_the_legacy_workshop_is_converted_then_modules_yaml_names_its_pages(tmp_path):
+    convert_files([WORKSHOPS / "legacy"], tmp_path / "legacy.ipynb")
+    headings = [s for k, s in cells_of(tmp_path / "legacy.ipynb") if s.startswith("# ")]
+    assert headings == ["# Setup", "# A server", "# Finish"]
