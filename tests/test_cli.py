@@ -409,3 +409,59 @@ def test_when_a_notebook_fails_in_the_shared_kernel_then_the_rest_are_not_run(tm
     suite = ET.parse(tmp_path / "j.xml").getroot().find("testsuite")
     assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("3", "1", "2")
     assert suite.find("testcase[@name='b.ipynb']/skipped") is not None
+
+
+# -- real-shaped workshops: converted, then run without hand edits ------------------
+
+
+def test_when_the_hugo_workshop_is_converted_and_run_then_its_server_and_images_work(
+    tmp_path, port
+):
+    """A server started in terminal 1, used from terminal 2 and never stopped;
+    images in bundles, static files and site paths; the exercises folder."""
+    joined = tmp_path / "workshop" / "hugo.ipynb"
+    converted = cli("convert", WORKSHOPS / "hugo", "-o", joined, "--var", f"server_port={port}")
+    assert converted.returncode == 0, converted.stderr
+    assert converted.stdout.splitlines() == [
+        f"wrote {joined} (20 cells, 7 code)",
+        f"copied 4 image(s) to {tmp_path / 'workshop' / 'images'}",
+        f"copied the workshop's exercises to {tmp_path / 'workshop' / 'exercises'}",
+    ]
+    assert "warning: " in converted.stderr and "image missing.png not found" in converted.stderr
+    assert "left as written in a code cell" not in converted.stderr
+
+    run = cli("run", joined, "--output-dir", tmp_path / "out", "--timeout", "60")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout.splitlines()[-1].startswith("1 notebook(s) passed in ")
+    shown = outputs(nbformat.read(tmp_path / "out" / "hugo.ipynb", as_version=4))
+    assert shown[2].count(str(tmp_path / "workshop" / "exercises")) == 2  # both terminals
+    assert "<h1>The exercise site</h1>" in shown[3]  # ~/exercises/site/index.html
+    assert f"Serving HTTP on 127.0.0.1 port {port}" in shown[4]
+    assert "<h1>The exercise site</h1>" in shown[5]  # curl, from terminal 2
+    assert shown[6].strip() == "Hello from the summary"
+    assert not servers_on(port)
+
+
+def test_when_the_classic_workshop_runs_in_one_kernel_then_its_pages_share_terminals(
+    tmp_path, port
+):
+    folder = tmp_path / "classic"
+    converted = cli("convert", WORKSHOPS / "classic", "-o", folder, "--var", f"SERVER_PORT={port}")
+    assert converted.returncode == 0, converted.stderr
+    assert "warning: " in converted.stderr and "--var session_namespace=VALUE" in converted.stderr
+    assert "typed into busy terminal 1: it runs after the interrupt" in converted.stderr
+
+    run = cli("run", "--one-kernel", folder, "--output-dir", tmp_path / "out", "--timeout", "60")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout.splitlines()[-1].startswith("4 notebook(s) passed in ")
+    typed = outputs(nbformat.read(tmp_path / "out" / "03-exercises-02-typed-ahead.ipynb", 4))
+    assert "Keyboard interrupt received" in typed[3]  # the first server, stopped
+    assert f"Serving HTTP on 127.0.0.1 port {port}" in typed[4]  # the one typed ahead
+    assert typed[5].strip() == "hello from the exercises"  # served from ~/exercises/hello
+    assert not servers_on(port)
+
+
+def test_when_a_variable_is_not_name_equals_value_then_convert_refuses(tmp_path):
+    run = cli("convert", WORKSHOPS / "hugo", "-o", tmp_path / "x.ipynb", "--var", "nothing")
+    assert run.returncode == 2
+    assert run.stderr.strip().endswith("--var 'nothing': give NAME=VALUE")
