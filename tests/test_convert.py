@@ -1398,3 +1398,37 @@ def test_when_the_legacy_workshop_is_converted_then_modules_yaml_names_its_pages
     convert_files([WORKSHOPS / "legacy"], tmp_path / "legacy.ipynb")
     headings = [s for k, s in cells_of(tmp_path / "legacy.ipynb") if s.startswith("# ")]
     assert headings == ["# Setup", "# A server", "# Finish"]
+
+
+def test_when_a_site_path_names_hugo_static_files_then_the_image_is_found(tmp_path):
+    """Educates serves a Hugo workshop under /workshop/content/: static files too."""
+    write(
+        tmp_path,
+        {
+            "workshop/content/intro.md": "![Flower](/workshop/content/flower.png)\n"
+            "![Logo](/logo.png)\n![Here](here.png)\n",
+            "workshop/content/here.png": "here",
+        },
+    )
+    (tmp_path / "workshop" / "static").mkdir()
+    (tmp_path / "workshop" / "static" / "flower.png").write_text("flower")
+    (tmp_path / "workshop" / "static" / "logo.png").write_text("logo")
+    conversion = convert_files([tmp_path], tmp_path / "out.ipynb")
+    assert conversion.warnings == []
+    shown = images_shown(tmp_path / "out.ipynb")
+    assert [p.read_text() for p in shown] == ["flower", "logo", "here"]
+
+
+def test_when_a_workshop_has_no_configuration_then_one_shortcode_makes_it_all_hugo(tmp_path):
+    """A go template in a command of a Hugo workshop is not a Liquid variable."""
+    write(
+        tmp_path,
+        {
+            "workshop/content/a.md": "{{< note >}}\nHugo.\n{{< /note >}}\n",
+            "workshop/content/b.md": "```execute\nkubectl get pods -o template "
+            "--template '{{range .items}}{{.metadata.name}}{{end}}'\n```\n",
+        },
+    )
+    conversion = convert_files([tmp_path], tmp_path / "out.ipynb")
+    assert conversion.warnings == []
+    assert workshop_pages(tmp_path)[0].workshop.renderer == "hugo"

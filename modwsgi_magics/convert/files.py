@@ -194,16 +194,25 @@ def _show_images(page: Page, file: PageFile, images: _Images, notebook_folder: P
 def _find_image(path: str, file: PageFile) -> Path | None:
     """The file an image path of ``file`` names, where the original site would
     find it: beside the page (a Hugo bundle's own folder), or for a path from
-    the site's root (``/workshop/content/x.png``, ``/x.png``) in the workshop's
-    root, ``workshop/static`` or content folder."""
+    the site's root in the workshop's folders. Educates serves the Hugo site
+    under ``/workshop/content/``, so ``/workshop/content/x.png`` is
+    ``workshop/static/x.png`` there, and ``workshop/content/x.png`` for the
+    classic renderer."""
     page_folder = file.path.parent
     candidates: list[Path] = []
     workshop = file.workshop
     if path.startswith("/"):
         relative = path.lstrip("/")
         if workshop is not None:
-            folders = [workshop.root, workshop.static, workshop.content]
-            candidates += [folder / relative for folder in folders if folder is not None]
+            candidates.append(workshop.root / relative)
+            for prefix in ("workshop/content/", ""):
+                if relative.startswith(prefix):
+                    inner = relative[len(prefix) :]
+                    candidates += [
+                        folder / inner
+                        for folder in (workshop.static, workshop.content)
+                        if folder is not None
+                    ]
         candidates += [parent / relative for parent in page_folder.resolve().parents]
     else:
         candidates.append(page_folder / path)

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,7 @@ import yaml
 from ..errors import WorkshopError
 from ..paths import visible_files
 from .notebook import split_front_matter
+from .templating import renderer_of
 
 PAGE_SUFFIXES = (".md", ".markdown")
 #: The data variable holding the name of the pathway converted (as on Educates).
@@ -53,8 +55,9 @@ class Workshop:
 
     ``root`` holds ``workshop/`` and ``exercises/``; ``static`` is Hugo's
     ``workshop/static``; ``renderer`` is ``"hugo"`` when a ``config.yaml``
-    configures Hugo, ``"classic"`` when ``modules.yaml`` or ``workshop.yaml``
-    configures the classic renderer, else None (decided page by page).
+    configures Hugo (or, with no configuration, when the workshop has static
+    files or a page uses a shortcode), ``"classic"`` when ``modules.yaml`` or
+    ``workshop.yaml`` configures the classic renderer, else None.
     """
 
     root: Path
@@ -133,14 +136,18 @@ def workshop_pages(
         raise WorkshopError.no_pages(folder)
     config = content.parent if content.name == "content" else content
     settings = _Settings.read(config, (variables or {}).get(PATHWAY_VARIABLE))
+    static = _folder(config / "static")
+    renderer = settings.renderer
+    if renderer is None and (static is not None or _uses_shortcodes(found.values())):
+        renderer = "hugo"  # a workshop is written for one renderer, not page by page
     workshop = Workshop(
         root=_root_of(content),
         content=content,
-        static=_folder(config / "static"),
+        static=static,
         exercises=_folder(_root_of(content) / "exercises"),
         variables=settings.variables,
         pathway=settings.pathway,
-        renderer=settings.renderer,
+        renderer=renderer,
     )
     if settings.order is not None:
         config_file, names = settings.order
@@ -302,6 +309,10 @@ def _workshop_of_page(path: Path) -> Workshop | None:
                 renderer=settings.renderer,
             )
     return None
+
+
+def _uses_shortcodes(paths: Iterable[Path]) -> bool:
+    return any(renderer_of(path.read_text(encoding="utf-8")) == "hugo" for path in paths)
 
 
 def _page_name(path: Path, content: Path) -> str:
