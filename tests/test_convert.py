@@ -873,8 +873,9 @@ def test_when_a_use_has_a_numeric_port_then_it_has_a_url_to_wait_for():
         ('python3 -m http.server "$PORT"', {"$PORT"}, True),
         ("mod_wsgi-express start-server wsgi.py", {"8000"}, True),
         ("cd app\n./mvnw spring-boot:run  # the app", {"8080"}, True),
-        ("mod_wsgi-express start-server wsgi.py &", {"8000"}, False),
-        ("nohup python3 -m http.server 9000", {"9000"}, False),
+        # sent to the background, a server leaves its terminal free: nothing to track
+        ("mod_wsgi-express start-server wsgi.py &", set(), False),
+        ("nohup python3 -m http.server 9000", set(), False),
         ("tail -f /tmp/log", set(), True),
         ("kubectl get pods -w", set(), True),
         ("npm start", set(), True),
@@ -1432,3 +1433,24 @@ def test_when_a_workshop_has_no_configuration_then_one_shortcode_makes_it_all_hu
     conversion = convert_files([tmp_path], tmp_path / "out.ipynb")
     assert conversion.warnings == []
     assert workshop_pages(tmp_path)[0].workshop.renderer == "hugo"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "kubectl expose deployment blog --port 8080",
+        "docker run -d -p 8080:80 nginx",
+        "docker run --detach -p 8080:80 nginx",
+        "PORT=8080 npm install",
+        "./mvnw package -Dserver.port=8080",
+        "curl localhost:8080",
+    ],
+)
+def test_when_a_command_cannot_listen_then_a_use_of_its_port_leaves_it_alone(command):
+    text = f"```execute-1\n{command}\n```\n```execute-2\ncurl localhost:8080\n```\n"
+    text += "```execute-1\necho next\n```\n"
+    assert code_cells(text) == [
+        f"%%execute-1\n{command}",
+        "%%execute-2\ncurl localhost:8080",
+        "%%execute-1\necho next",
+    ]

@@ -10,7 +10,10 @@ server from a command that ends. Three kinds of evidence, in this module:
   (``localhost:8000``, ``127.0.0.1:$PORT``);
 * :func:`listens_on`: the ports a command names (``--port 8000``,
   ``http.server "$PORT"``) or, for well-known servers given none, their
-  default port (``mod_wsgi-express start-server``: 8000);
+  default port (``mod_wsgi-express start-server``: 8000); none for a command
+  that cannot be a server (:func:`could_listen`: a client such as ``curl``, a
+  job that ends such as ``kubectl expose --port 8080`` or ``docker run -d``,
+  anything sent to the background with ``&``);
 * :func:`runs_until_stopped`: the command left running is a well-known
   foreground server or follower (``http.server``, ``start-server``,
   ``runserver``, ``tail -f``, ``kubectl port-forward`` ...), not sent to the
@@ -53,7 +56,21 @@ _UNTIL_STOPPED = re.compile(
     r"|\bkubectl\s+(?:get|logs)\b.*\s(?:-w|--watch|-f|--follow)\b|\bwatch\s"
     r"|\bhttpd\b.*-D\s*FOREGROUND|\bnc\s+-\w*l"
 )
-_DETACHED = re.compile(r"&\s*$|^\s*(?:nohup|setsid|disown)\b|\s--daemon\b")
+_DETACHED = re.compile(
+    r"&\s*$|^\s*(?:nohup|setsid|disown)\b|\s--(?:daemon|detach)\b"
+    r"|\b(?:docker|podman)\s+(?:container\s+)?run\b.*\s-\w*d\w*\b|\bcompose\s+up\b.*\s-d\b"
+)
+#: Programs that do a job and end: a port they name is not one they listen on.
+_ONE_SHOT = re.compile(
+    r"^(?:kubectl|oc|helm|kapp|kctrl|ytt|kustomize|git|echo|printf|cat|ls|cd|export|sed|grep"
+    r"|mkdir|cp|mv|rm|touch|chmod|pip3?|apt(?:-get)?|which|test|env|tree|ps|kill|pkill|sleep"
+    r"|source|\.|tar|unzip|find|head|wc|jq|yq|openssl|ssh-keygen|true|false)$"
+)
+#: Commands of build tools that do a job and end (their servers run until stopped).
+_ONE_SHOT_COMMAND = re.compile(
+    r"^(?:npm|yarn|pnpm)\s+(?:install|ci|i|add|test|run\s+(?:build|test|lint))\b"
+    r"|^\S*(?:mvnw?|gradlew?)\b"
+)
 #: Programs that talk to a server: a port they name is the server's, not theirs.
 _CLIENT = re.compile(
     r"^\s*(?:sudo\s+)?(?:curl|wget|http|https|xh|httpie|telnet|ab|hey|siege|lynx|links|w3m"
@@ -89,8 +106,9 @@ def uses(text: str) -> list[Use]:
 def listens_on(command: str) -> set[str]:
     """The ports a command names (numbers and ``$NAME``s), else the default
     port of a well-known server; empty when neither is known, or when the
-    command left running is a client (``curl``, ``wget`` ...)."""
-    if _CLIENT.match(_last_line(command)):
+    command left running cannot be a server: a client (``curl``), a job that
+    ends (``kubectl expose --port 8080``, ``docker run -d``)."""
+    if not could_listen(command):
         return set()
     named = {_normal(word) for word in _PORT_WORD.findall(command)}
     named = {port for port in named if not port.isdigit() or 0 < int(port) < 65536}
@@ -104,6 +122,18 @@ def runs_until_stopped(command: str) -> bool:
     well-known server or follower, in the foreground."""
     last = _last_line(command)
     return bool(_UNTIL_STOPPED.search(last)) and not _DETACHED.search(last)
+
+
+def could_listen(command: str) -> bool:
+    """Whether the command left running may be a server: not a client, not a
+    well-known job that ends, not sent to the background."""
+    last = _last_line(command)
+    if runs_until_stopped(command):
+        return True
+    words = [w for w in last.split() if not re.match(r"^\w+=", w) and w != "sudo"]
+    program = words[0].rsplit("/", 1)[-1] if words else ""
+    ends = _ONE_SHOT.match(program) or _ONE_SHOT_COMMAND.match(" ".join(words))
+    return not (_CLIENT.match(last) or ends or _DETACHED.search(last))
 
 
 def _last_line(command: str) -> str:
