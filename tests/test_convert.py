@@ -1179,6 +1179,8 @@ def test_when_a_single_page_lies_in_a_workshop_then_it_knows_its_workshop(tmp_pa
     (single,) = find_pages([tmp_path / "workshop" / "content" / "setup.md"])
     assert single.workshop.exercises == (tmp_path / "exercises").resolve()
     assert single.workshop.renderer == "hugo"
+    (bundle,) = find_pages([tmp_path / "workshop" / "content" / "intro" / "index.md"])
+    assert (bundle.name, bundle.title) == ("intro", "Introduction")  # config.yaml's title
 
 
 @pytest.mark.parametrize(

@@ -95,7 +95,7 @@ def find_pages(
         if source.is_dir():
             pages += workshop_pages(source, variables, warnings)
         elif source.is_file():
-            pages.append(PageFile(source.stem, source, workshop=_workshop_of_page(source)))
+            pages.append(_single_page(source))
         else:
             raise WorkshopError.missing(source)
     return pages
@@ -292,14 +292,15 @@ def _root_of(content: Path) -> Path:
     return content
 
 
-def _workshop_of_page(path: Path) -> Workshop | None:
-    """The workshop a single page belongs to, when it lies in a content folder."""
+def _single_page(path: Path) -> PageFile:
+    """A page given on its own; when it lies in a workshop's content folder,
+    with that workshop and the title its configuration gives it."""
     for parent in path.resolve().parents:
         if parent.name == "content":
             config = parent.parent
             settings = _Settings.read(config, None)
             root = _root_of(parent)
-            return Workshop(
+            workshop = Workshop(
                 root=root,
                 content=parent,
                 static=_folder(config / "static"),
@@ -308,7 +309,14 @@ def _workshop_of_page(path: Path) -> Workshop | None:
                 pathway=settings.pathway,
                 renderer=settings.renderer,
             )
-    return None
+            name = _page_name(path.resolve(), parent)
+            return PageFile(_stem(path), path, settings.titles.get(name), workshop)
+    return PageFile(_stem(path), path)
+
+
+def _stem(path: Path) -> str:
+    """A single page's name: a Hugo bundle's ``index.md`` is named by its folder."""
+    return path.parent.name if path.stem in ("index", "_index") and path.parent.name else path.stem
 
 
 def _uses_shortcodes(paths: Iterable[Path]) -> bool:
