@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from .convert.files import convert_files
-from .errors import ToolError
+from .errors import ToolError, WorkshopError
 from .runner.execute import find_notebooks, run_notebooks
 from .runner.junit import write_junit
 from .runner.results import CellResult, NotebookResult, Progress, RunOptions
@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
         "run",
         help="execute notebooks headlessly and report each cell",
         description="Execute notebooks (files, or folders searched for *.ipynb) in order, each "
-        "in a fresh kernel. Exit status 1 if any notebook fails.",
+        "in a fresh kernel (or all in one, --one-kernel). Exit status 1 if any notebook fails.",
     )
     run.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     run.add_argument(
@@ -48,6 +48,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--output-dir", type=Path, metavar="DIR", help="write the executed notebooks here"
     )
     run.add_argument("--junit", type=Path, metavar="FILE", help="write a JUnit XML report")
+    run.add_argument(
+        "--one-kernel",
+        action="store_true",
+        help="run the notebooks in order in ONE kernel (started in the first one's folder), "
+        "so terminals, virtualenvs and servers carry over from notebook to notebook; the "
+        "first failure ends the run",
+    )
     run.set_defaults(handler=run_command)
     conv = commands.add_parser(
         "convert",
@@ -59,6 +66,14 @@ def build_parser() -> argparse.ArgumentParser:
     conv.add_argument("sources", nargs="+", type=Path, metavar="SRC")
     conv.add_argument(
         "-o", "--output", type=Path, required=True, metavar="OUT", help="FILE.ipynb or DIR"
+    )
+    conv.add_argument(
+        "--var",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a data variable's value ({{ NAME }}, {{< param NAME >}}), in prose and commands; "
+        "repeatable; pathway_name=NAME converts that pathway",
     )
     conv.set_defaults(handler=convert_command)
     return parser
@@ -99,7 +114,10 @@ class ConsoleProgress(Progress):
 def run_command(args: argparse.Namespace) -> int:
     targets = find_notebooks(args.paths, exclude=args.output_dir)
     options = RunOptions(
-        timeout=args.timeout or None, kernel_name=args.kernel, output_dir=args.output_dir
+        timeout=args.timeout or None,
+        kernel_name=args.kernel,
+        output_dir=args.output_dir,
+        one_kernel=args.one_kernel,
     )
     report = run_notebooks(targets, options, ConsoleProgress())
     if args.junit:
@@ -110,14 +128,17 @@ def run_command(args: argparse.Namespace) -> int:
     _say("")
     for result in report.failed:
         _say(f"FAILED {result.path}: {result.error}")
+    for result in report.not_run:
+        _say(f"NOT RUN {result.path}: {result.error}")
     names = ", ".join(str(result.path) for result in report.failed)
     if report.interrupted:
         left = len(targets) - len(report.notebooks)
         _say(f"interrupted (Ctrl-C) after {report.duration:.1f}s: {names}; {left} not run")
         return 130
+    not_run = f"; {len(report.not_run)} not run" if report.not_run else ""
     _say(
         f"{len(report.failed)} of {len(report.notebooks)} notebook(s) failed "
-        f"in {report.duration:.1f}s: {names}"
+        f"in {report.duration:.1f}s: {names}{not_run}"
     )
     return 1
 
@@ -126,11 +147,24 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 def convert_command(args: argparse.Namespace) -> int:
-    conversion = convert_files(args.sources, args.output)
+    variables = {}
+    for text in args.var:
+        name, equals, value = text.partition("=")
+        if not equals or not name.strip():
+            raise WorkshopError.bad_variable(text)
+        variables[name.strip()] = value
+    conversion = convert_files(args.sources, args.output, variables)
     for notebook in conversion.written:
         _say(f"wrote {notebook.path} ({notebook.cells} cells, {notebook.code_cells} code)")
+    if conversion.images:
+        folders = sorted({str(image.parent) for image in conversion.images})
+        _say(f"copied {len(conversion.images)} image(s) to {', '.join(folders)}")
+    if conversion.exercises is not None:
+        _say(f"copied the workshop's exercises to {conversion.exercises}")
     for note in conversion.notes:
         _say(f"note: {note}", error=True)
+    for warning in conversion.warnings:
+        _say(f"warning: {warning}", error=True)
     return 0
 
 

@@ -47,8 +47,19 @@ class WorkshopError(ToolError, ValueError):
         return cls(f"{folder}: no Markdown pages (*.md) found; AsciiDoc pages are not supported")
 
     @classmethod
-    def unlisted(cls, config: Path, name: str, content: Path) -> WorkshopError:
-        return cls(f"{config} lists {name!r}, but {content} has no {name}.md")
+    def none_listed(cls, config: Path, content: Path) -> WorkshopError:
+        return cls(f"{config} lists no page that {content} has")
+
+    @classmethod
+    def no_pathway(cls, config: Path, name: object, paths: list[str]) -> WorkshopError:
+        which = "names no default pathway" if name is None else f"has no pathway {name!r}"
+        return cls(
+            f"{config} {which}; choose one of {', '.join(paths)} with --var pathway_name=NAME"
+        )
+
+    @classmethod
+    def bad_variable(cls, text: str) -> WorkshopError:
+        return cls(f"--var {text!r}: give NAME=VALUE")
 
     @classmethod
     def bad_config(cls, config: Path, problem: str) -> WorkshopError:

@@ -234,6 +234,12 @@ def test_when_a_cell_outlives_the_timeout_then_run_fails_it_and_ends_the_command
     assert run.returncode == 1
     assert "cell 2/2 %%execute-2 | echo started; sleep 987 ... FAILED" in run.stdout
     assert "CellTimeoutError: the cell did not finish within 3 s" in run.stdout
+    # The kernel's own complaints (a ZMQError traceback as it is shut down
+    # mid-reply, ipykernel's warnings) stay out of the run's output.
+    everything = run.stdout + run.stderr
+    assert "Traceback" not in everything and "ZMQError" not in everything
+    assert "IPKernelApp" not in everything
+    assert run.stderr == ""
 
     def sleeping() -> list[psutil.Process]:
         procs = psutil.process_iter(["cmdline"])
@@ -347,8 +353,10 @@ def test_when_pages_would_share_a_notebook_name_then_convert_refuses(tmp_path):
     assert joined.returncode == 0, joined.stderr
     notebook = nbformat.read(tmp_path / "both.ipynb", as_version=4)
     assert [c.source for c in notebook.cells] == [
+        "# Page",  # each page's title, from its file name: the pages stay apart
         "%load_ext modwsgi_magics",
         "%%execute\nls",
+        "# Page",
         "%%execute\nls",
     ]
 
@@ -376,3 +384,112 @@ def test_when_ctrl_c_lands_between_cells_then_the_run_still_stops(tmp_path):
     assert re.search(r"^    (CommandInterrupted|KeyboardInterrupt): ", out, re.MULTILINE), out
     assert out.splitlines()[-1].startswith("interrupted (Ctrl-C) after ")
     assert out.splitlines()[-1].endswith(f": {slow}; 0 not run")
+
+
+# -- run --one-kernel: pages that share their terminals --------------------------
+
+
+@pytest.mark.kernel
+def test_when_notebooks_share_one_kernel_then_terminals_and_servers_carry_over(tmp_path, port):
+    first = write_notebook(
+        tmp_path / "a.ipynb",
+        LOAD,
+        f"%%execute-1 --bg --wait-url http://127.0.0.1:{port}/\n"
+        f"python3 -m http.server {port} --bind 127.0.0.1",
+        "%%execute-2\nexport SHARED=from-a",
+        "x = 41",
+    )
+    second = write_notebook(
+        tmp_path / "b.ipynb",
+        f"%%execute-2 --expect '^200$'\ncurl -s -o /dev/null -w '%{{http_code}}\\n' "
+        f"http://127.0.0.1:{port}/",
+        "%%execute-2 --expect from-a\necho $SHARED",
+        "assert x == 41",
+    )
+    run = cli("run", "--one-kernel", first, second)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout.splitlines()[-1].startswith("2 notebook(s) passed in ")
+    assert not servers_on(port)  # the shared kernel took its server with it
+
+    alone = cli("run", first, second)  # each in its own kernel: b has no extension, no server
+    assert alone.returncode == 1
+    assert f"FAILED {second}: cell 1/3: UsageError: Cell magic `%%execute-2` not found." in (
+        alone.stdout
+    )
+    assert not servers_on(port)
+
+
+@pytest.mark.kernel
+def test_when_a_notebook_fails_in_the_shared_kernel_then_the_rest_are_not_run(tmp_path):
+    bad = write_notebook(tmp_path / "a.ipynb", "raise ValueError('first')")
+    later = write_notebook(tmp_path / "b.ipynb", "print('never')")
+    last = write_notebook(tmp_path / "c.ipynb", "print('never')")
+    run = cli("run", "--one-kernel", bad, later, last, "--junit", tmp_path / "j.xml")
+    assert run.returncode == 1
+    assert f"NOT RUN {later}: not run: {bad} failed before it in the kernel they share" in (
+        run.stdout
+    )
+    assert f"NOT RUN {last}: not run: {bad} failed" in run.stdout
+    assert run.stdout.splitlines()[-1].endswith(f": {bad}; 2 not run")
+    assert "never" not in run.stdout
+    suite = ET.parse(tmp_path / "j.xml").getroot().find("testsuite")
+    assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("3", "1", "2")
+    assert suite.find("testcase[@name='b.ipynb']/skipped") is not None
+
+
+# -- real-shaped workshops: converted, then run without hand edits ------------------
+
+
+@pytest.mark.kernel
+def test_when_the_hugo_workshop_is_converted_and_run_then_its_server_and_images_work(
+    tmp_path, port
+):
+    """A server started in terminal 1, used from terminal 2 and never stopped;
+    images in bundles, static files and site paths; the exercises folder."""
+    joined = tmp_path / "workshop" / "hugo.ipynb"
+    converted = cli("convert", WORKSHOPS / "hugo", "-o", joined, "--var", f"server_port={port}")
+    assert converted.returncode == 0, converted.stderr
+    assert converted.stdout.splitlines() == [
+        f"wrote {joined} (20 cells, 7 code)",
+        f"copied 4 image(s) to {tmp_path / 'workshop' / 'images'}",
+        f"copied the workshop's exercises to {tmp_path / 'workshop' / 'exercises'}",
+    ]
+    assert "warning: " in converted.stderr and "image missing.png not found" in converted.stderr
+    assert "left as written in a code cell" not in converted.stderr
+
+    run = cli("run", joined, "--output-dir", tmp_path / "out", "--timeout", "60")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout.splitlines()[-1].startswith("1 notebook(s) passed in ")
+    shown = outputs(nbformat.read(tmp_path / "out" / "hugo.ipynb", as_version=4))
+    assert shown[2].count(str(tmp_path / "workshop" / "exercises")) == 2  # both terminals
+    assert "<h1>The exercise site</h1>" in shown[3]  # ~/exercises/site/index.html
+    assert f"Serving HTTP on 127.0.0.1 port {port}" in shown[4]
+    assert "<h1>The exercise site</h1>" in shown[5]  # curl, from terminal 2
+    assert shown[6].strip() == "Hello from the summary"
+    assert not servers_on(port)
+
+
+@pytest.mark.kernel
+def test_when_the_classic_workshop_runs_in_one_kernel_then_its_pages_share_terminals(
+    tmp_path, port
+):
+    folder = tmp_path / "classic"
+    converted = cli("convert", WORKSHOPS / "classic", "-o", folder, "--var", f"SERVER_PORT={port}")
+    assert converted.returncode == 0, converted.stderr
+    assert "warning: " in converted.stderr and "--var session_namespace=VALUE" in converted.stderr
+    assert "typed into busy terminal 1: it runs after the interrupt" in converted.stderr
+
+    run = cli("run", "--one-kernel", folder, "--output-dir", tmp_path / "out", "--timeout", "60")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout.splitlines()[-1].startswith("4 notebook(s) passed in ")
+    typed = outputs(nbformat.read(tmp_path / "out" / "03-exercises-02-typed-ahead.ipynb", 4))
+    assert "Keyboard interrupt received" in typed[3]  # the first server, stopped
+    assert f"Serving HTTP on 127.0.0.1 port {port}" in typed[4]  # the one typed ahead
+    assert typed[5].strip() == "hello from the exercises"  # served from ~/exercises/hello
+    assert not servers_on(port)
+
+
+def test_when_a_variable_is_not_name_equals_value_then_convert_refuses(tmp_path):
+    run = cli("convert", WORKSHOPS / "hugo", "-o", tmp_path / "x.ipynb", "--var", "nothing")
+    assert run.returncode == 2
+    assert run.stderr.strip().endswith("--var 'nothing': give NAME=VALUE")

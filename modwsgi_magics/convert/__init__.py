@@ -1,8 +1,12 @@
 """The converter: Educates workshop Markdown in, notebooks that use the magics out.
 
-``actions`` reads one fenced block, ``notebook`` links a workshop's pages and
-renders cells (pure), ``workshop`` finds a folder's pages in the workshop's
-order, ``files`` reads and writes them. Nothing here imports IPython.
+``actions`` reads one fenced block, ``templating`` does what Educates'
+renderers do to a page (Liquid, Hugo shortcodes, data variables), ``notebook``
+reads a page and renders cells, ``linking`` (with ``servers``) reads the pages
+as the terminals live through them, ``images`` and ``exercises`` rewrite
+links and paths: all pure. ``workshop`` finds a folder's pages in the
+workshop's order, with what its configuration says; ``files`` reads the pages
+and writes the notebooks, images and exercises. Nothing here imports IPython.
 """
 
 from .files import Conversion, WrittenNotebook, convert_files

@@ -52,7 +52,8 @@ class Markdown:
 
 @dataclass
 class Command:
-    """Shell text to run in ``terminals``; rendered as ``%%<magic> [options]``."""
+    """Shell text to run in ``terminals``; rendered as ``%%<magic> [options]``.
+    A ``background`` command may know the URL it is ready at (``wait_url``)."""
 
     terminals: tuple[str, ...]
     command: str
@@ -61,6 +62,7 @@ class Command:
     clear: bool = False
     background: bool = False
     input: str | None = None
+    wait_url: str | None = None
 
 
 @dataclass

@@ -7,6 +7,16 @@ terminals start there too; when the kernel shuts down, its watchdogs end every
 process the notebook's terminals started. A notebook stops at its first
 failing cell, as nbclient (and so nbmake and ``jupyter execute``) does; a cell
 tagged ``raises-exception`` may fail.
+
+With ``RunOptions.one_kernel`` the notebooks run in order in ONE kernel,
+started in the first notebook's folder, as the pages of a workshop share their
+terminals: a virtualenv activated or a server started on one page is still
+there on the next. The first failure ends the run; the notebooks after it are
+reported as not run.
+
+A kernel's own stdout and stderr (ipykernel's warnings, a ZMQ traceback while
+a timed-out kernel shuts down) go to a log file, never to the run's output; the
+end of that log is quoted only when the kernel itself fails.
 """
 
 from __future__ import annotations
@@ -16,14 +26,17 @@ import functools
 import math
 import os
 import signal
+import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import nbformat
 from jupyter_client.kernelspec import NoSuchKernel
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
@@ -46,6 +59,8 @@ CellCallback = Callable[[CellResult], None]
 INTERRUPT_REPEAT = 2.0
 #: Lines of a failed cell's output kept in its report.
 OUTPUT_TAIL_LINES = 10
+#: Lines of the kernel's own log quoted when the kernel fails.
+KERNEL_LOG_LINES = 5
 
 
 def find_notebooks(paths: Iterable[Path], exclude: Path | None = None) -> list[NotebookTarget]:
@@ -77,27 +92,40 @@ def run_notebooks(
     targets: list[NotebookTarget], options: RunOptions, progress: Progress | None = None
 ) -> RunReport:
     """Run each notebook in turn, each in its own kernel, whatever the others did;
-    after Ctrl-C, no further notebook starts."""
+    after Ctrl-C, no further notebook starts. With ``options.one_kernel`` they
+    share one kernel, and the first failure ends the run."""
     progress = progress or Progress()
     started = time.monotonic()
     report = RunReport()
-    for position, target in enumerate(targets, 1):
-        progress.notebook_started(position, len(targets), target.path)
-
-        on_cell = functools.partial(progress.cell_finished, position, len(targets), target.path)
-        result = run_notebook(target, options, on_cell)
-        report.notebooks.append(result)
-        progress.notebook_finished(position, len(targets), result)
-        if result.interrupted:
-            break
+    with _kernel_log() as log, _shared_kernel(targets, options, log) as shared:
+        for position, target in enumerate(targets, 1):
+            if shared is not None and report.failed:
+                report.notebooks.append(_not_run(target, report.failed[0]))
+                continue
+            progress.notebook_started(position, len(targets), target.path)
+            on_cell = functools.partial(progress.cell_finished, position, len(targets), target.path)
+            result = run_notebook(target, options, on_cell, kernel=shared, log=log)
+            report.notebooks.append(result)
+            progress.notebook_finished(position, len(targets), result)
+            if result.interrupted:
+                break
     report.duration = time.monotonic() - started
     return report
 
 
 def run_notebook(
-    target: NotebookTarget, options: RunOptions, on_cell: CellCallback | None = None
+    target: NotebookTarget,
+    options: RunOptions,
+    on_cell: CellCallback | None = None,
+    kernel: AsyncKernelManager | None = None,
+    log: IO[bytes] | None = None,
 ) -> NotebookResult:
-    """Run one notebook; ``on_cell(CellResult)`` is called as each code cell ends."""
+    """Run one notebook; ``on_cell(CellResult)`` is called as each code cell ends.
+
+    Without ``kernel`` the notebook gets a fresh kernel, shut down at its end;
+    with one (``--one-kernel``) it runs in that kernel, which stays up. The
+    kernel's own output goes to ``log`` (a temporary file if None).
+    """
     started = time.monotonic()
     result = NotebookResult(target.path)
     try:
@@ -107,32 +135,44 @@ def run_notebook(
         return result
     tracker = _CellTracker(notebook, result, on_cell)
     # Without a kernel name the notebook's own kernelspec is used.
-    kernel: dict[str, Any] = {"kernel_name": options.kernel_name} if options.kernel_name else {}
+    kwargs: dict[str, Any] = {"kernel_name": options.kernel_name} if options.kernel_name else {}
     client = NotebookClient(
         notebook,
+        km=kernel,
         timeout=math.ceil(options.timeout) if options.timeout else None,
         startup_timeout=math.ceil(options.startup_timeout),
         resources={"metadata": {"path": str(target.path.parent.resolve())}},
         on_cell_start=tracker.started,
         on_cell_executed=tracker.executed,
-        **kernel,
+        **kwargs,
     )
-    try:
-        _execute(client, tracker)
-    except KeyboardInterrupt:
-        tracker.failed_now(CellError("KeyboardInterrupt", "interrupted (Ctrl-C)"))
-    except CellExecutionError:
-        tracker.failed_by_error()
-    except CellTimeoutError:
-        tracker.failed_now(
-            CellError("CellTimeoutError", f"the cell did not finish within {options.timeout:g} s")
-        )
-    except DeadKernelError:
-        tracker.failed_now(CellError("DeadKernelError", "the kernel died while the cell ran"))
-    except NoSuchKernel as err:
-        result.error = f"no kernel named {err.args[0]!r}; `jupyter kernelspec list` shows them"
-    except (RuntimeError, TimeoutError) as err:  # the kernel did not start or answer
-        result.error = f"the kernel failed: {err}"
+    with contextlib.ExitStack() as stack:
+        if log is None:
+            log = stack.enter_context(_kernel_log())
+        try:
+            _execute(client, tracker, log)
+        except KeyboardInterrupt:
+            tracker.failed_now(CellError("KeyboardInterrupt", "interrupted (Ctrl-C)"))
+        except CellExecutionError:
+            tracker.failed_by_error()
+        except CellTimeoutError:
+            tracker.failed_now(
+                CellError(
+                    "CellTimeoutError", f"the cell did not finish within {options.timeout:g} s"
+                )
+            )
+        except DeadKernelError:
+            tracker.failed_now(
+                CellError("DeadKernelError", "the kernel died while the cell ran" + _tail(log))
+            )
+        except NoSuchKernel as err:
+            result.error = f"no kernel named {err.args[0]!r}; `jupyter kernelspec list` shows them"
+        except (RuntimeError, TimeoutError) as err:  # the kernel did not start or answer
+            result.error = f"the kernel failed: {err}{_tail(log)}"
+        finally:
+            if kernel is not None and client.kc is not None:
+                client.kc.stop_channels()  # the kernel stays for the next notebook
+                client.kc = None
     result.interrupted = tracker.interrupted
     result.duration = time.monotonic() - started
     if options.output_dir is not None:
@@ -142,7 +182,66 @@ def run_notebook(
     return result
 
 
-def _execute(client: NotebookClient, tracker: _CellTracker) -> None:
+@contextlib.contextmanager
+def _kernel_log() -> Iterator[IO[bytes]]:
+    """A file for the kernels' own stdout and stderr, gone after the run."""
+    with tempfile.TemporaryFile(prefix="modwsgi-magics-kernel-") as log:
+        yield log
+
+
+def _tail(log: IO[bytes]) -> str:
+    """The end of the kernel's log, indented, for an error about the kernel itself."""
+    with contextlib.suppress(OSError):
+        log.flush()
+        log.seek(0)
+        lines = log.read().decode(errors="replace").strip().splitlines()[-KERNEL_LOG_LINES:]
+        log.seek(0, os.SEEK_END)
+        if lines:
+            return "\nthe kernel's log ended with:\n" + "\n".join("  | " + x for x in lines)
+    return ""
+
+
+@contextlib.contextmanager
+def _shared_kernel(
+    targets: list[NotebookTarget], options: RunOptions, log: IO[bytes]
+) -> Iterator[AsyncKernelManager | None]:
+    """With ``--one-kernel``, a kernel manager for every notebook of the run.
+
+    nbclient starts its kernel with the first notebook (in that notebook's
+    folder) and leaves it up, since the manager is not its own; it is shut
+    down here when the run ends.
+    """
+    if not options.one_kernel or not targets:
+        yield None
+        return
+    name = options.kernel_name or _kernelspec_name(targets[0].path) or "python3"
+    kernel = AsyncKernelManager(kernel_name=name)
+    try:
+        yield kernel
+    finally:
+        if kernel.has_kernel:
+            with contextlib.suppress(Exception):
+                run_sync(kernel.shutdown_kernel)(now=True)
+        with contextlib.suppress(Exception):
+            run_sync(kernel.cleanup_resources)()
+
+
+def _kernelspec_name(path: Path) -> str | None:
+    try:
+        notebook = nbformat.read(path, as_version=4)
+    except (OSError, ValueError, nbformat.ValidationError):
+        return None
+    name = notebook.metadata.get("kernelspec", {}).get("name")
+    return str(name) if name else None
+
+
+def _not_run(target: NotebookTarget, failed: NotebookResult) -> NotebookResult:
+    result = NotebookResult(target.path, not_run=True)
+    result.error = f"not run: {failed.path} failed before it in the kernel they share"
+    return result
+
+
+def _execute(client: NotebookClient, tracker: _CellTracker, log: IO[bytes]) -> None:
     """``client.execute()`` in a worker thread, so that Ctrl-C reaches this one.
 
     On the main thread nbclient answers SIGINT by shutting the kernel down
@@ -151,13 +250,14 @@ def _execute(client: NotebookClient, tracker: _CellTracker) -> None:
     instead, as Jupyter's stop button does: the running command is
     interrupted, its cell fails, and nbclient shuts the kernel down as after
     any failure. No further cell starts. A second Ctrl-C stops waiting.
+    A kernel started here writes its own output to ``log``.
     """
     failure: list[BaseException] = []
     done = threading.Event()
 
     def work() -> None:
         try:
-            client.execute()
+            client.execute(stdout=log, stderr=log)
         except BaseException as err:  # handed to the calling thread, raised there
             failure.append(err)
         finally:

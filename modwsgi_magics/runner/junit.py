@@ -2,7 +2,8 @@
 
 One ``<testsuite>`` per run, one ``<testcase>`` per notebook; a failed
 notebook has a ``<failure>`` whose message names the cell and the error, and
-whose text adds the cell's last output. Each test case's ``<system-out>``
+whose text adds the cell's last output; one not run (``--one-kernel``, after
+a failure) is ``<skipped>``. Each test case's ``<system-out>``
 lists its cells with their times.
 """
 
@@ -27,7 +28,7 @@ def junit_xml(report: RunReport, suite_name: str = SUITE_NAME) -> ET.ElementTree
         tests=str(len(report.notebooks)),
         failures=str(len(report.failed)),
         errors="0",
-        skipped="0",
+        skipped=str(len(report.not_run)),
         time=f"{report.duration:.3f}",
         timestamp=datetime.datetime.now().isoformat(timespec="seconds"),
         hostname=socket.gethostname(),
@@ -56,7 +57,9 @@ def _testcase(notebook: NotebookResult) -> ET.Element:
         file=path,
         time=f"{notebook.duration:.3f}",
     )
-    if not notebook.ok:
+    if notebook.not_run:
+        ET.SubElement(case, "skipped", message=notebook.error or "")
+    elif not notebook.ok:
         cell = notebook.failed_cell
         kind = cell.error.ename if cell is not None and cell.error is not None else "Error"
         failure = ET.SubElement(case, "failure", message=notebook.error or "", type=kind)

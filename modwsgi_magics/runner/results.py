@@ -15,12 +15,14 @@ from ..engine.output import plain_text, shorten
 
 @dataclass
 class RunOptions:
-    """How to run: per-cell ``timeout`` (None: no bound), kernel, where copies go."""
+    """How to run: per-cell ``timeout`` (None: no bound), kernel, where copies go,
+    and whether the notebooks share ``one_kernel``."""
 
     timeout: float | None = None
     kernel_name: str | None = None
     output_dir: Path | None = None
     startup_timeout: float = 60.0
+    one_kernel: bool = False
 
 
 @dataclass(frozen=True)
@@ -79,9 +81,11 @@ class CellResult:
 
 @dataclass
 class NotebookResult:
-    """One notebook: its cells, and what stopped it, if anything did."""
+    """One notebook: its cells, and what stopped it, if anything did. A notebook
+    ``not_run`` (after a failure, with one kernel) has an error saying why."""
 
     path: Path
+    not_run: bool = False
     cells: list[CellResult] = field(default_factory=list)
     duration: float = 0.0
     error: str | None = None
@@ -121,7 +125,11 @@ class RunReport:
 
     @property
     def failed(self) -> list[NotebookResult]:
-        return [notebook for notebook in self.notebooks if not notebook.ok]
+        return [nb for nb in self.notebooks if not nb.ok and not nb.not_run]
+
+    @property
+    def not_run(self) -> list[NotebookResult]:
+        return [notebook for notebook in self.notebooks if notebook.not_run]
 
     @property
     def interrupted(self) -> bool:
