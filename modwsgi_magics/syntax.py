@@ -47,8 +47,12 @@ _ESCAPED = re.compile(r"\\(x[0-9a-fA-F]{2}|.)")
 
 
 def execute_magic(terminals: tuple[str, ...]) -> str:
-    """The Educates spelling of the magic that runs in ``terminals``."""
-    return "execute-all" if terminals == TERMINALS else f"execute-{terminals[0]}"
+    """The magic (with ``--terminal`` for a named one) that runs in ``terminals``,
+    in the Educates spelling: ``execute-all``, ``execute-2``, ``execute --terminal db``."""
+    if terminals == TERMINALS:
+        return "execute-all"
+    name = terminals[0]
+    return f"execute-{name}" if name in NUMBERED_TERMINALS else f"execute --terminal {name}"
 
 
 def unescape(text: str) -> str:

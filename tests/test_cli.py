@@ -445,12 +445,13 @@ def test_when_the_hugo_workshop_is_converted_and_run_then_its_server_and_images_
     tmp_path, port
 ):
     """A server started in terminal 1, used from terminal 2 and never stopped;
-    images in bundles, static files and site paths; the exercises folder."""
+    images in bundles, static files and site paths; the exercises folder; a
+    Python REPL that blocks are typed into, up to its exit()."""
     joined = tmp_path / "workshop" / "hugo.ipynb"
     converted = cli("convert", WORKSHOPS / "hugo", "-o", joined, "--var", f"server_port={port}")
     assert converted.returncode == 0, converted.stderr
     assert converted.stdout.splitlines() == [
-        f"wrote {joined} (20 cells, 7 code)",
+        f"wrote {joined} (24 cells, 10 code)",
         f"copied 4 image(s) to {tmp_path / 'workshop' / 'images'}",
         f"copied the workshop's exercises to {tmp_path / 'workshop' / 'exercises'}",
     ]
@@ -466,6 +467,9 @@ def test_when_the_hugo_workshop_is_converted_and_run_then_its_server_and_images_
     assert f"Serving HTTP on 127.0.0.1 port {port}" in shown[4]
     assert "<h1>The exercise site</h1>" in shown[5]  # curl, from terminal 2
     assert shown[6].strip() == "Hello from the summary"
+    assert shown[7] == ">>> "  # python3 -q, --bg: ready once it waits at its prompt
+    assert "the answer is 42\n>>> " in shown[8]
+    assert shown[9] == "exit()\n"
     assert not servers_on(port)
 
 

@@ -118,8 +118,9 @@ def test_when_a_fence_is_classified_then_it_becomes_its_step(info, body, expecte
 NOTES = [
     ("dashboard:open-url", "url: https://example.com/", "no notebook equivalent"),
     ("terminal:select", "session: 1", "no notebook equivalent"),
-    ("execute-3", "ls\n", "terminal session '3' does not exist"),
-    ("terminal:execute", "command: ls\nsession: 3", "session '3' does not exist"),
+    ("execute-_x", "ls\n", "is not a name a notebook terminal can have"),
+    ("terminal:execute", "command: ls\nsession: 'x y'", "is not a name a notebook terminal"),
+    ("dashboard:create-dashboard", "name: Site\nurl: http://localhost:8080/", "opens no terminal"),
     ("terminal:execute", "session: 1", "no `command`"),
     ("terminal:input", "session: 1", "no `text`"),
     ("terminal:execute", "command: [unclosed", "YAML does not parse"),
@@ -260,7 +261,7 @@ LINKED = [
         ["%%execute-1\nread name", "%%execute-all --input 'echo typed\\n'\necho between"],
     ),
     (
-        "input for a server stays %terminal input",
+        "input with Enter for an interactive program is typed into it",
         """
         ```execute-1
         python3 -i
@@ -272,7 +273,74 @@ LINKED = [
         <ctrl-c>
         ```
         """,
-        ["%%execute-1 --bg\npython3 -i", "%terminal input 1 print(1)\\n", "%%execute-1\n<ctrl-c>"],
+        ["%%execute-1 --bg\npython3 -i", "%%execute-1\nprint(1)", "%%execute-1\n<ctrl-c>"],
+    ),
+    (
+        "input for a server stays %terminal input",
+        """
+        ```execute-1
+        mod_wsgi-express start-server
+        ```
+        ```terminal:input
+        text: q
+        ```
+        ```execute-1
+        <ctrl-c>
+        ```
+        """,
+        [
+            "%%execute-1 --bg\nmod_wsgi-express start-server",
+            "%terminal input 1 q\\n",
+            "%%execute-1\n<ctrl-c>",
+        ],
+    ),
+    (
+        "a container's shell takes the blocks up to its exit",
+        """
+        ```execute-2
+        docker run --rm -it busybox sh
+        ```
+        ```execute-2
+        ls /
+        ```
+        ```execute-2
+        <ctrl-c>
+        ```
+        ```execute-2
+        exit
+        ```
+        ```execute-2
+        echo back
+        ```
+        ```execute-2
+        python3
+        ```
+        ```execute-2
+        print(6 * 7)
+        exit()
+        ```
+        """,
+        [
+            "%%execute-2 --bg\ndocker run --rm -it busybox sh",
+            "%%execute-2\nls /",
+            "%%execute-2\n<ctrl-c>",
+            "%%execute-2\nexit",
+            "%%execute-2\necho back",
+            "%%execute-2 --bg\npython3",
+            "%%execute-2\nprint(6 * 7)\nexit()",
+        ],
+    ),
+    (
+        "a program that is not interactive is no --bg of its own",
+        """
+        ```execute-1
+        python3 app.py --help
+        ```
+        ```execute-1
+        psql -c 'select 1'
+        ```
+        """,
+        ["%%execute-1\npython3 app.py --help", "%%execute-1\npsql -c 'select 1'"],
     ),
     (
         "input with Enter at an idle prompt is a command",
@@ -1302,6 +1370,9 @@ def test_when_the_hugo_workshop_is_joined_then_it_reads_like_the_original(tmp_pa
         "python3 -m http.server 48123 --bind 127.0.0.1 --directory site",
         "%%execute-2\ncurl -sf http://127.0.0.1:48123/index.html",
         '%%execute-2\necho "Hello from the summary"',  # the pathway's param, a global one
+        "%%execute-2 --bg\npython3 -q",  # an interactive program: the next blocks go to it
+        '%%execute-2\nanswer = 6 * 7\nprint("the answer is", answer)',
+        "%%execute-2\nexit()",
     ]
     prose = "\n".join(source for kind, source in cells if kind == "markdown")
     assert "> **Note**\n>\n> Every command runs in one of two terminals" in prose
@@ -1456,3 +1527,23 @@ def test_when_a_command_cannot_listen_then_a_use_of_its_port_leaves_it_alone(com
         "%%execute-2\ncurl localhost:8080",
         "%%execute-1\necho next",
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "cells"),
+    [
+        ("```execute-3\nls\n```", ["%%execute-3\nls"]),
+        ("```terminal:execute\ncommand: ls\nsession: 3\n```", ["%%execute-3\nls"]),
+        (
+            "```dashboard:create-dashboard\nname: DB\nurl: terminal:db\n```\n"
+            "```terminal:execute\ncommand: psql\nsession: db\n```\n"
+            "```terminal:interrupt\nsession: db\n```",
+            ["%%execute --terminal db --bg\npsql", "%%execute --terminal db\n<ctrl-c>"],
+        ),
+    ],
+)
+def test_when_a_page_uses_a_third_or_named_terminal_then_the_cells_address_it(text, cells):
+    notebook = convert([page(text)])[0]
+    assert [c.source for c in notebook.cells if c.cell_type == "code"][1:] == cells
+    prose = "".join(c.source for c in notebook.cells if c.cell_type == "markdown")
+    assert "> **Not run" not in prose

@@ -35,7 +35,7 @@ from typing import Any
 
 import yaml
 
-from ..syntax import CTRL_C, TERMINALS, execute_magic
+from ..syntax import CTRL_C, TERMINAL_NAME, TERMINALS, execute_magic
 
 #: The legacy family: ``execute``, ``execute-1``, ``execute-all``, ``execute-3`` ...
 _LEGACY_EXECUTE = re.compile(r"execute(?:-(?P<session>[\w-]+))?")
@@ -154,27 +154,40 @@ def _legacy_execute(name: str, session: str | None, body: str, line: int) -> Ste
         terminals = TERMINALS[:1]
     elif session == "all":
         terminals = TERMINALS
-    elif session in TERMINALS:
+    elif TERMINAL_NAME.fullmatch(session):
         terminals = (session,)
     else:
         return Note(name, body, _no_terminal(session), line)
+    magic = name if session in (None, "all") else execute_magic(terminals)
     if CTRL_C.fullmatch(body):
-        return Interrupt(terminals, name, line)
+        return Interrupt(terminals, magic, line)
     command = body.strip("\n")
     if not command.strip():
         return Note(name, body, "it has no command", line)
-    return Command(terminals, command, name, line)
+    return Command(terminals, command, magic, line)
 
 
 def _no_terminal(session: object) -> str:
-    return f"terminal session {session!r} does not exist here: the notebook has terminals 1 and 2"
+    return f"terminal session {session!r} is not a name a notebook terminal can have"
 
 
 def _session(fields: dict[str, Any]) -> str:
     session = str(fields.get("session", "1")).strip()
-    if session not in TERMINALS:
+    if not TERMINAL_NAME.fullmatch(session):
         raise _Unusable(_no_terminal(session))
     return session
+
+
+def _dashboard(name: str, fields: dict[str, Any], line: int) -> Markdown:
+    """A dashboard tab holding a terminal of its own (``url: terminal:NAME``)."""
+    url = str(fields.get("url", ""))
+    terminal = url.removeprefix("terminal:")
+    if not url.startswith("terminal:") or not TERMINAL_NAME.fullmatch(terminal):
+        raise _Unusable("it opens no terminal; a notebook has no dashboard tabs")
+    return Markdown(
+        f"*The workshop opens a terminal named `{terminal}` here; in this notebook it starts "
+        f"with the first cell that runs in it (`%%{execute_magic((terminal,))}`).*"
+    )
 
 
 def _command(fields: dict[str, Any]) -> str:
@@ -222,5 +235,6 @@ _YAML_ACTIONS: dict[str, Callable[[str, dict[str, Any], int], Step]] = {
     "terminal:clear": _clear,
     "terminal:clear-all": _clear,
     "workshop:copy": _copy,
+    "dashboard:create-dashboard": _dashboard,
     "workshop:copy-and-edit": _copy,
 }

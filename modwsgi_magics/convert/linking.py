@@ -19,7 +19,12 @@ pages are read in order, as the terminals would live through them, and:
   becomes that command's ``--input`` (typed ahead, as a learner answering the
   prompt); input for a ``--bg`` command stays a ``%terminal input`` cell;
   input with Enter to an idle terminal is a command typed at its prompt;
-* ``terminal:clear`` becomes ``--clear`` of that terminal's next command.
+* ``terminal:clear`` becomes ``--clear`` of that terminal's next command;
+* a command that starts an **interactive program** (a REPL, ``docker run -it
+  IMAGE sh``, ``ssh host``, ``psql``, a nested shell: :mod:`.interactive`) is
+  ``--bg``, and the blocks after it for that terminal, up to the one that
+  exits, are typed into that program (input with Enter too); an interrupt
+  leaves it running, at its prompt.
 
 Pages are linked as one workshop even when each becomes its own notebook, so a
 server started on one page and stopped on the next is still ``--bg``.
@@ -28,12 +33,14 @@ server started on one page and stopped on the next is still ``--bg``.
 from __future__ import annotations
 
 import copy
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 import yaml
 
-from ..syntax import TERMINALS, escape
+from ..syntax import TERMINALS, escape, execute_magic
 from .actions import Clear, Command, Input, Interrupt, Markdown, Note, Step
+from .interactive import ends_interactive, starts_interactive
 from .servers import first_line, listens_on, runs_until_stopped, uses
 
 #: Note actions whose ``url`` a browser opens: their port is in use.
@@ -51,6 +58,7 @@ class _Terminal:
 
     last: Command | None = None
     busy: bool = False
+    program: Command | None = None  # an interactive program the next commands go to
 
 
 @dataclass
@@ -91,7 +99,7 @@ class _Linker:
     def __init__(self, pages: _Pages) -> None:
         self.pages = pages
         self.page = 0
-        self.terminals = {name: _Terminal() for name in TERMINALS}
+        self.terminals: defaultdict[str, _Terminal] = defaultdict(_Terminal)
         self.queue: list[_TypedAhead] = []
         self.targets: dict[int, Command | None] = {}
 
@@ -99,9 +107,10 @@ class _Linker:
         self.pages.steps[self.page].append(step)
 
     def step(self, step: Step) -> None:
-        idle = isinstance(step, Input) and self.terminals[step.terminal].last is None
-        if isinstance(step, Input) and idle and _is_typed(step):
-            step = _typed_command(step)
+        if isinstance(step, Input) and _is_typed(step):
+            state = self.terminals[step.terminal]
+            if state.last is None or state.program is not None:
+                step = _typed_command(step)
         if isinstance(step, Command):
             self.command(step)
         elif isinstance(step, Interrupt):
@@ -115,6 +124,8 @@ class _Linker:
             self.emit(step)
 
     def command(self, command: Command, moved: bool = False) -> None:
+        if self.typed_into_program(command):
+            return
         self.used(command.command, command.terminals)
         busy = {t: self.terminals[t].last for t in command.terminals if self.is_busy(t)}
         servers = {t: server for t, server in busy.items() if server is not None}
@@ -140,13 +151,33 @@ class _Linker:
                     f"{first_line(command.command)}` runs now.*"
                 )
             )
+        program = (
+            command if len(command.terminals) == 1 and starts_interactive(command.command) else None
+        )
+        if program is not None:
+            program.background = True  # ready once it waits for keyboard input
         for terminal in command.terminals:
-            self.terminals[terminal] = _Terminal(command)
+            self.terminals[terminal] = _Terminal(command, program=program)
         self.emit(command)
+
+    def typed_into_program(self, command: Command) -> bool:
+        """A command for a terminal where an interactive program runs is typed
+        into that program (the engine does so); its ``exit`` ends the program."""
+        if len(command.terminals) != 1:
+            return False
+        state = self.terminals[command.terminals[0]]
+        if state.program is None:
+            return False
+        if ends_interactive(command.command):
+            self.terminals[command.terminals[0]] = _Terminal()
+        self.emit(command)
+        return True
 
     def interrupt(self, step: Interrupt) -> None:
         for terminal in step.terminals:
             state = self.terminals[terminal]
+            if state.program is not None:
+                continue  # Ctrl-C leaves a REPL or a shell at its prompt
             if state.last is not None:
                 state.last.background = True
             self.terminals[terminal] = _Terminal()
@@ -250,11 +281,13 @@ def _answered(step: Input) -> Markdown:
 
 
 def _typed_command(step: Input) -> Command:
-    return Command((step.terminal,), step.text.rstrip("\n"), f"execute-{step.terminal}", step.line)
+    terminals = (step.terminal,)
+    return Command(terminals, step.text.rstrip("\n"), execute_magic(terminals), step.line)
 
 
 def _idle_input(step: Input) -> Note:
-    body = yaml.safe_dump({"text": step.text, "session": int(step.terminal), "endl": False})
+    session: int | str = int(step.terminal) if step.terminal.isdigit() else step.terminal
+    body = yaml.safe_dump({"text": step.text, "session": session, "endl": False})
     reason = (
         f"nothing runs in terminal {step.terminal} to read it, and without Enter it runs "
         "nothing at the prompt"
