@@ -146,6 +146,10 @@ class ShellProcess:
         attrs[3] |= termios.ECHO
         termios.tcsetattr(self.slave, termios.TCSANOW, attrs)
 
+    def status_pending(self) -> bool:
+        """A status record waits in the FIFO for the reader thread."""
+        return bool(select.select([self.status_fd], [], [], 0)[0])
+
     def unread_input(self) -> int:
         """Bytes typed into the terminal that no program has read yet."""
         count = fcntl.ioctl(self.slave, termios.FIONREAD, b"\0\0\0\0")

@@ -58,6 +58,8 @@ STOP_ESCALATION: tuple[tuple[signal.Signals | None, float], ...] = (
 EOF_GRACE = 1.0
 #: How often a pressed Ctrl-C checks whether a new command took the terminal.
 CTRL_C_RECHECK = 0.05
+#: How long a status record seen in the FIFO gets to reach the engine.
+STATUS_GRACE = 0.5
 #: Quiet time after a line typed into a program before checking it waits again.
 TYPED_LINE_QUIET = 0.05
 #: Quiet time after which a relay to a program elsewhere (``ssh``, ``docker run
@@ -207,8 +209,7 @@ class Terminal:
         keyboard input in this terminal, ``command`` is typed into it instead,
         line by line (see :meth:`type_lines`).
         """
-        running = self._job
-        if running is not None and self.waits_for_input():
+        if self._job is not None and self.waits_for_input():
             return self.type_lines(command, timeout=timeout, on_output=on_output)
         job: Job | None = None
         deadline = time.monotonic() + timeout if timeout else None
@@ -485,12 +486,23 @@ class Terminal:
                 continue
             if typing and self._process.unread_input():
                 continue
-            if self._waits_for_input(quiet):
+            if self._waits_for_input(quiet) and not job.ended:
                 return "input"
 
     def _waits_for_input(self, quiet: float) -> bool:
+        """What runs here waits for keyboard input; not bash back at its prompt
+        with the command's status record still on its way to the reader."""
         verdict = probes.input_wait(self._master, self.pid, self.tty_path)
-        return verdict == "waits" or (verdict == "unknown" and quiet >= RELAY_QUIET)
+        waits = verdict == "waits" or (verdict == "unknown" and quiet >= RELAY_QUIET)
+        if waits and self._process.status_pending():
+            deadline = time.monotonic() + STATUS_GRACE
+            while self._job is not None and time.monotonic() < deadline:
+                time.sleep(0.005)
+            if self._job is None:
+                return False
+            verdict = probes.input_wait(self._master, self.pid, self.tty_path)
+            waits = verdict == "waits" or (verdict == "unknown" and quiet >= RELAY_QUIET)
+        return waits
 
     def _is_ready(
         self,
