@@ -11,6 +11,7 @@ from helpers import free_port, wait_until
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 
+from modwsgi_magics import Readiness, Terminal
 from modwsgi_magics.engine import (
     CommandFailed,
     CommandTimeout,
@@ -331,3 +332,24 @@ def test_when_a_third_or_named_terminal_is_used_then_it_starts_and_is_listed(fre
         fresh.run_cell_magic("execute", "--terminal 'a b'", "echo")
     with pytest.raises(UsageError, match="no terminal 'nope'"):
         fresh.run_line_magic("terminal", "show nope")
+
+
+def test_when_wait_url_names_a_shell_variable_then_the_terminal_expands_it(fresh, capsys):
+    port = free_port()
+    fresh.run_cell_magic("execute1", "", f"PORT={port}")
+    fresh.run_cell_magic(
+        "execute1",
+        "--bg --wait-url 127.0.0.1:$PORT --timeout 20",
+        "sleep 0.5; python3 -m http.server $PORT --bind 127.0.0.1",
+    )
+    fresh.run_cell_magic("execute1", "", "<ctrl-c>")
+    assert f"port {port}" in capsys.readouterr().out
+
+
+def test_when_an_expanded_url_holds_a_command_substitution_then_it_does_not_run(tmp_path):
+    marker = tmp_path / "ran"
+    with Terminal(cwd=str(tmp_path)) as terminal:
+        ready = Readiness(url=f"http://127.0.0.1:1/$(touch {marker})`touch {marker}`")
+        with pytest.raises(CommandTimeout):
+            terminal.start("sleep 5", ready=ready, timeout=1)
+    assert not marker.exists()

@@ -47,6 +47,7 @@ class Job:
     begun: bool = False  # bash reported that it started the cell
     ctrl_c_sent: bool = False  # the engine pressed Ctrl-C for this job
     never_started: bool = False  # that Ctrl-C discarded the typed line
+    expanded: str = ""  # the text bash expanded for this job (its readiness URL)
 
     # -- from the reader thread, under the terminal's lock -----------------------
 

@@ -6,16 +6,19 @@ engine, all inside a private 0700 scratch folder or the pty itself:
 
 1. **The cell file.** The engine writes a cell's text to ``SCRATCH/cell``
    and types one short line into the terminal, :func:`run_line`:
-   ``__modwsgi_magics_run SEQ MODE [input]; builtin source "$cell"``. The
+   ``__modwsgi_magics_run SEQ MODE AHEAD [TEXT]; builtin source "$cell"``. The
    function prepares the cell (a ``begin`` record, the ``ERR`` trap); the
    file is then *sourced at the shell's top level*, so bash parses the cell as
    a script (heredocs, 6000-character lines; an unclosed quote is a syntax
    error, not a hang), ``declare`` makes globals and ``local`` is refused as
    at a prompt, while the command's stdin is still the terminal. ``MODE`` is ``strict``
    (an ``ERR`` trap, with errtrace, leaves the cell at the first failure and
-   records its line) or ``all`` (every line runs). ``input`` says text typed
-   for the command follows the line; whatever of it the command leaves unread
-   is discarded at the next prompt and never runs as a command.
+   records its line) or ``all`` (every line runs). ``AHEAD`` is ``input``
+   when text typed for the command follows the line (else ``-``); whatever
+   of it the command leaves unread
+   is discarded at the next prompt and never runs as a command. ``TEXT``,
+   in double quotes, is expanded by bash in the cell's terminal (a readiness
+   URL naming ``$PORT``) and comes back in the ``begin`` record.
 
 2. **The status FIFO.** ``SCRATCH/status`` gets records of
    :data:`RECORD_FIELDS` NUL-terminated fields, read back as
@@ -57,17 +60,29 @@ def bash_argv(shell: str) -> list[str]:
     return [shell, "--noprofile", "--rcfile", str(RCFILE), "--noediting", "-i"]
 
 
-def run_line(seq: int, strict: bool, typed_ahead: str | None = None) -> bytes:
+def run_line(
+    seq: int, strict: bool, typed_ahead: str | None = None, expand: str | None = None
+) -> bytes:
     """What the engine types to run cell ``seq``, with ``typed_ahead`` behind it.
 
     One write: text typed ahead sits behind the run line before bash can
     finish the command, so the next prompt discards whatever is left unread.
     The leading space keeps the line out of history even where it is on.
+    ``expand``: text whose ``$VAR``s bash expands in the cell's terminal; the
+    begin record brings it back (:attr:`StatusRecord.expanded`).
     """
     mode = "strict" if strict else "all"
-    ahead = " input" if typed_ahead else ""
-    line = f" __modwsgi_magics_run {seq} {mode}{ahead}; builtin source {_CELL}\n"
+    ahead = "input" if typed_ahead else "-"
+    text = f' "{_double_quoted(expand)}"' if expand is not None else ""
+    line = f" __modwsgi_magics_run {seq} {mode} {ahead}{text}; builtin source {_CELL}\n"
     return (line + (typed_ahead or "")).encode()
+
+
+def _double_quoted(text: str) -> str:
+    """``text`` for bash's double quotes: ``$VAR`` expands, nothing else runs."""
+    text = text.replace("\\", "\\\\").replace('"', '\\"').replace("`", "\\`")
+    text = text.replace("$(", "\\$(").replace("\n", " ")
+    return text
 
 
 @dataclass(frozen=True)
@@ -81,7 +96,12 @@ class StatusRecord:
     failed_line: int | None
     cwd: str
     virtualenv: str
-    flags: str  # bash's $-: "e" when `set -e` is on
+    flags: str  # bash's $-: "e" when `set -e` is on; for "begin", the expanded text
+
+    @property
+    def expanded(self) -> str:
+        """For a begin record: the text the engine asked bash to expand."""
+        return self.flags
 
     @classmethod
     def from_fields(cls, fields: list[bytes]) -> StatusRecord:
@@ -109,7 +129,8 @@ def engine_lines(cell_path: str) -> re.Pattern[str]:
     back on (``stty sane``) echoes the typed line.
     """
     return re.compile(
-        r"^(?: __modwsgi_magics_run \d+ (?:strict|all)(?: input)?; builtin source "
+        r'^(?: __modwsgi_magics_run \d+ (?:strict|all) (?:input|-)(?: "(?:[^"\\]|\\.)*")?; '
+        r"builtin source "
         r'"\$__modwsgi_magics_cell"'
         r"|\{ __modwsgi_magics_prompt; \} 2>/dev/null"
         rf"|\S* ?(?:builtin )?source {re.escape(cell_path)})\r?\n",

@@ -1,6 +1,6 @@
 # Start-up file of a modwsgi_magics terminal: an interactive bash on a pty.
 # The protocol it speaks with the engine is described in protocol.py: the
-# typed line `__modwsgi_magics_run SEQ MODE [input]; builtin source "$cell"`
+# typed line `__modwsgi_magics_run SEQ MODE AHEAD [TEXT]; builtin source "$cell"`
 # runs a cell at the shell's top level, and the FIFO gets a `begin` record
 # when a cell starts and a `prompt` record at every prompt.
 
@@ -14,10 +14,12 @@ PS2=
 
 __modwsgi_magics_run() {
     __modwsgi_magics_seq=$1
-    __modwsgi_magics_typed_ahead=${3-}
+    __modwsgi_magics_typed_ahead=${3#-}
     __modwsgi_magics_failed=
     __modwsgi_magics_errtrace=${-//[^E]/}
-    builtin printf 'begin\0%s\0\0\0\0\0\0' "$1" >"$__modwsgi_magics_fifo"
+    # The begin record carries the 4th argument as bash expanded it (a
+    # readiness URL naming the cell's $PORT, say).
+    builtin printf 'begin\0%s\0\0\0\0\0%s\0' "$1" "${4-}" >"$__modwsgi_magics_fifo"
     if [[ $2 == strict ]]; then
         # Stop at the first failing command, as `set -e` would, but keep the
         # shell: `return` leaves the sourced cell, not bash. errtrace makes a

@@ -152,6 +152,7 @@ class Terminal:
             with self._lock:
                 if self._job is not None and self._job.seq == record.seq:
                     self._job.begun = True
+                    self._job.expanded = record.expanded
             return
         self.cwd, self.virtualenv = record.cwd, record.virtualenv
         self.errexit = "e" in record.flags
@@ -261,7 +262,8 @@ class Terminal:
         deadline = time.monotonic() + timeout if timeout else None
         try:
             with _interrupts_deferred() as pressed:
-                job = self._submit(command, strict, input, True, on_output)
+                expand = ready.url if ready.url and "$" in ready.url else None
+                job = self._submit(command, strict, input, True, on_output, expand)
             if pressed:
                 raise KeyboardInterrupt
             outcome = self._follow(job, deadline, ready=ready, exclude=exclude, watch_input=True)
@@ -407,6 +409,7 @@ class Terminal:
         input: str | None,
         background: bool,
         on_output: OutputCallback | None,
+        expand: str | None = None,
     ) -> Job:
         """Register the job and type its run line. Call with interrupts deferred:
         a job registered but never typed would leave the terminal busy for good."""
@@ -427,7 +430,7 @@ class Terminal:
         try:
             self._process.write_cell(command if command.endswith("\n") else command + "\n")
             self._process.prepare_to_type()
-            self._process.type(run_line(job.seq, strict, input))
+            self._process.type(run_line(job.seq, strict, input, expand))
             if not input:  # text typed ahead is not echoed: it may still be on its way
                 self._process.echo_once_queued(lambda: job.begun)
         except BaseException:
@@ -480,7 +483,7 @@ class Terminal:
                     return "ready"
                 continue
             quiet = time.monotonic() - last_output
-            if ready is not None and self._is_ready(ready, pattern, quiet, exclude):
+            if ready is not None and self._is_ready(job, ready, pattern, quiet, exclude):
                 return "ready"
             if not watch_input or quiet < check_after:
                 continue
@@ -506,6 +509,7 @@ class Terminal:
 
     def _is_ready(
         self,
+        job: Job,
         ready: Readiness,
         pattern: re.Pattern[str] | None,
         quiet: float,
@@ -514,7 +518,8 @@ class Terminal:
         if pattern:
             return False
         if ready.url:
-            return probes.url_answers(ready.url, timeout=POLL_INTERVAL * 5)
+            url = job.expanded or ready.url  # "$PORT" as the cell's terminal has it
+            return "$" not in url and probes.url_answers(url, timeout=POLL_INTERVAL * 5)
         return quiet >= ready.quiet or bool(
             probes.listening_ports(self._process.watchdog_pid, exclude)
         )

@@ -33,7 +33,7 @@ _VALUE_OPTIONS = {
     "--terminal",
 }
 #: ``localhost:8000/path`` and ``127.0.0.1:8000``: a URL with its http:// left off.
-_HOST_PORT = re.compile(r"^[\w.-]+:\d+(?:/.*)?$")
+_HOST_PORT = re.compile(r"^[\w.-]+:(?:\d+|\$\w+|\$\{\w+\})(?:/.*)?$")
 
 
 def execute_arguments(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -50,8 +50,8 @@ def execute_arguments(func: Callable[..., Any]) -> Callable[..., Any]:
         argument(
             "--wait-url",
             metavar="URL",
-            help="with --bg: ready when URL answers HTTP "
-            "(localhost:8000 means http://localhost:8000/)",
+            help="with --bg: ready when URL answers HTTP (localhost:8000 means "
+            "http://localhost:8000/; $VARS are the terminal's: http://localhost:$PORT/)",
         ),
         argument(
             "--timeout",
