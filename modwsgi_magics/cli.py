@@ -13,8 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .convert.files import convert_files
-from .errors import ToolError, WorkshopError
+from .errors import ConverterMissing, ToolError, WorkshopError
 from .runner.execute import find_notebooks, run_notebooks
 from .runner.junit import write_junit
 from .runner.results import CellResult, NotebookResult, Progress, RunOptions
@@ -153,6 +152,13 @@ def convert_command(args: argparse.Namespace) -> int:
         if not equals or not name.strip():
             raise WorkshopError.bad_variable(text)
         variables[name.strip()] = value
+    # Imported here: markdown-it-py and PyYAML come with the `convert` extra only.
+    try:
+        from .convert.files import convert_files
+    except ModuleNotFoundError as err:
+        if err.name not in ConverterMissing.MODULES:
+            raise
+        raise ConverterMissing.from_error(err) from None
     conversion = convert_files(args.sources, args.output, variables)
     for notebook in conversion.written:
         _say(f"wrote {notebook.path} ({notebook.cells} cells, {notebook.code_cells} code)")

@@ -35,6 +35,20 @@ class NotebookUnreadable(ToolError, ValueError):
         return cls(f"{path}: not a readable notebook ({first})")
 
 
+class ConverterMissing(ToolError, ImportError):
+    """``convert`` needs the ``convert`` extra (markdown-it-py, PyYAML), not installed."""
+
+    #: The modules the extra brings, by import name.
+    MODULES = frozenset({"markdown_it", "yaml"})
+
+    @classmethod
+    def from_error(cls, error: ModuleNotFoundError) -> ConverterMissing:
+        return cls(
+            f"the converter needs the 'convert' extra (no module named {error.name!r}); "
+            "install it with: pip install 'modwsgi_magics[convert]'"
+        )
+
+
 class WorkshopError(ToolError, ValueError):
     """A workshop page or folder that ``convert`` cannot read."""
 

@@ -1,7 +1,10 @@
-# Shared set-up for scripts/test.sh and scripts/workshop.sh (sourced, not run).
+# shellcheck shell=bash
+# Shared set-up for scripts/test.sh, scripts/test-lowest.sh and scripts/workshop.sh
+# (sourced, not run).
 #
-# 1. The system packages a learner's machine needs to build and run mod_wsgi:
-#    installed with apt-get when we are root, else named with the exact command.
+# 1. The system packages a learner's machine needs to build and run mod_wsgi
+#    (scripts/test.sh adds its own): installed with apt-get when we are root,
+#    else named with the exact command.
 # 2. A virtualenv with this project and the extras asked for ($1).
 #    As root it lives in /opt/modwsgi-magics, readable by the unprivileged
 #    `learner` account that runs the workshop (Apache refuses to serve as root).
@@ -9,10 +12,12 @@
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DEBIAN_PACKAGES=(apache2 apache2-dev python3 python3-venv python3-dev gcc curl tree procps openssl)
+# Commands whose absence says a package is missing (with apxs' server, ensurepip, Python.h).
+TOOLS=(apxs curl tree gcc ps openssl)
 
 missing_tools() {
     local tool
-    for tool in apxs curl tree gcc ps openssl; do
+    for tool in "${TOOLS[@]}"; do
         command -v "$tool" >/dev/null 2>&1 || echo "$tool"
     done
     # The server itself, where apxs says it is (/usr/sbin is not on a user's PATH).
@@ -24,37 +29,42 @@ missing_tools() {
 }
 
 install_system_packages() {
-    local missing
+    local missing packages=("${DEBIAN_PACKAGES[@]}")
     missing=$(missing_tools | tr '\n' ' ')
     [[ -z $missing ]] && return 0
     if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
-        echo "setup: installing ${DEBIAN_PACKAGES[*]} (missing: $missing)"
+        echo "setup: installing ${packages[*]} (missing: $missing)"
         export DEBIAN_FRONTEND=noninteractive
         apt-get update -qq
-        apt-get install -y -qq --no-install-recommends "${DEBIAN_PACKAGES[@]}" >/dev/null
+        apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
     else
         echo "setup: missing $missing. mod_wsgi needs Apache's apxs and headers to build. Install with:" >&2
-        echo "    sudo apt-get install -y ${DEBIAN_PACKAGES[*]}" >&2
+        echo "    sudo apt-get install -y ${packages[*]}" >&2
         exit 1
     fi
 }
 
+# make_venv EXTRAS [PIP_OPTION...]: the virtualenv $VENV (default: see above; or
+# $MODWSGI_MAGICS_VENV) with this project and EXTRAS (e.g. test, or lab,convert).
+# PIP_OPTIONs go to the install of the dependencies (e.g. --constraint FILE).
 make_venv() {
     local extras=$1
+    shift
     if [[ $(id -u) -eq 0 ]]; then
         VENV=${MODWSGI_MAGICS_VENV:-/opt/modwsgi-magics}
     else
         VENV=${MODWSGI_MAGICS_VENV:-$REPO/.venv}
     fi
+    # The venv's own pip (Debian 12: 23.0.1) installs all of this: no pip upgrade
+    # from the network on every run.
     [[ -x $VENV/bin/python ]] || /usr/bin/python3 -m venv "$VENV"
-    "$VENV/bin/python" -m pip install -q --upgrade pip
     # Root installs a copy (the learner account cannot read /root); others edit in place.
     if [[ $(id -u) -eq 0 ]]; then
         "$VENV/bin/python" -m pip install -q --force-reinstall --no-deps "$REPO"
-        "$VENV/bin/python" -m pip install -q "$REPO[$extras]"
+        "$VENV/bin/python" -m pip install -q "$@" "${REPO}[$extras]"
         chmod -R a+rX "$VENV"
     else
-        "$VENV/bin/python" -m pip install -q -e "$REPO[$extras]"
+        "$VENV/bin/python" -m pip install -q "$@" -e "${REPO}[$extras]"
     fi
     export MODWSGI_MAGICS_VENV=$VENV
 }

@@ -317,6 +317,37 @@ def test_when_the_request_cannot_be_done_then_exit_2_says_why(tmp_path, args, me
     assert last.startswith("modwsgi-magics " + message.format(tmp=tmp_path))
 
 
+@pytest.mark.parametrize("module", ["yaml", "markdown_it"])
+def test_when_the_convert_extra_is_missing_then_convert_says_how_to_install_it(tmp_path, module):
+    """markdown-it-py and PyYAML come with the `convert` extra only; `run` needs neither."""
+    page = tmp_path / "page.md"
+    page.write_text("```execute\nls\n```\n")
+    without = (
+        f"import sys; sys.modules[{module!r}] = None; "  # `import` of it now fails
+        "from modwsgi_magics.cli import main; sys.exit(main(sys.argv[1:]))"
+    )
+
+    def cli_without(*args: object) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-c", without, *map(str, args)],
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            timeout=DEADLINE,
+        )
+
+    converted = cli_without("convert", page, "-o", tmp_path / "x.ipynb")
+    assert converted.returncode == 2, converted.stderr
+    assert converted.stderr.strip().splitlines() == [
+        f"modwsgi-magics convert: the converter needs the 'convert' extra (no module named "
+        f"{module!r}); install it with: pip install 'modwsgi_magics[convert]'"
+    ]
+    assert not (tmp_path / "x.ipynb").exists()
+    run = cli_without("run", tmp_path / "missing.ipynb")
+    assert run.returncode == 2
+    assert "no such file or folder" in run.stderr
+
+
 def test_when_the_kernel_does_not_exist_then_the_notebook_fails_saying_so(tmp_path):
     notebook = write_notebook(tmp_path / "k.ipynb", "print(1)")
     run = cli("run", notebook, "--kernel", "no-such-kernel")

@@ -57,6 +57,8 @@ CellCallback = Callable[[CellResult], None]
 
 #: Seconds between repeated interrupts while a Ctrl-C'd notebook winds down.
 INTERRUPT_REPEAT = 2.0
+#: Seconds after Ctrl-C after which a kernel that still has not answered is killed.
+INTERRUPT_GIVE_UP = 10.0
 #: Lines of a failed cell's output kept in its report.
 OUTPUT_TAIL_LINES = 10
 #: Lines of the kernel's own log quoted when the kernel fails.
@@ -162,9 +164,12 @@ def run_notebook(
                 )
             )
         except DeadKernelError:
-            tracker.failed_now(
-                CellError("DeadKernelError", "the kernel died while the cell ran" + _tail(log))
-            )
+            if tracker.interrupted:  # ended by _execute after Ctrl-C went unanswered
+                tracker.failed_now(CellError("KeyboardInterrupt", "interrupted (Ctrl-C)"))
+            else:
+                tracker.failed_now(
+                    CellError("DeadKernelError", "the kernel died while the cell ran" + _tail(log))
+                )
         except NoSuchKernel as err:
             result.error = f"no kernel named {err.args[0]!r}; `jupyter kernelspec list` shows them"
         except (RuntimeError, TimeoutError) as err:  # the kernel did not start or answer
@@ -271,20 +276,27 @@ def _execute(client: NotebookClient, tracker: _CellTracker, log: IO[bytes]) -> N
     except KeyboardInterrupt:
         tracker.interrupted = True
         # A kernel between two cells ignores SIGINT, and the next cell may already
-        # be on its way: repeat the interrupt until nbclient gives up.
+        # be on its way: repeat the interrupt until nbclient gives up. A SIGINT
+        # that lands in ipykernel outside the cell's code loses the cell's reply,
+        # and nbclient would wait for the cell's timeout: past INTERRUPT_GIVE_UP,
+        # the kernel is killed (its terminals' watchdogs end what they started).
+        given_up = time.monotonic() + INTERRUPT_GIVE_UP
         _interrupt_kernel(client)
         while not done.wait(INTERRUPT_REPEAT):
-            _interrupt_kernel(client)
+            if time.monotonic() < given_up:
+                _interrupt_kernel(client)
+            else:
+                _interrupt_kernel(client, signal.SIGKILL)
     if failure:
         raise failure[0]
 
 
-def _interrupt_kernel(client: NotebookClient) -> None:
-    """SIGINT to the kernel process, as Jupyter's stop button sends."""
+def _interrupt_kernel(client: NotebookClient, sig: signal.Signals = signal.SIGINT) -> None:
+    """SIGINT to the kernel process, as Jupyter's stop button sends (or ``sig``)."""
     pid = getattr(getattr(client.km, "provisioner", None), "pid", None)
     if pid:
         with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGINT)
+            os.kill(pid, sig)
 
 
 class _CellTracker:
