@@ -249,3 +249,27 @@ def test_when_the_shell_ignores_ctrl_c_then_a_stop_during_wait_frees_the_termina
     assert reply["ename"] == "CommandTimeout"
     reply, shown = run_cell(client, "%%execute2\ntrap - INT; echo free")
     assert reply["status"] == "ok" and shown == "free\n"
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ("--bg --wait-url 8000", "not an http:// or https:// URL"),
+        ("--bg --wait-url ftp://localhost/", "write http://localhost:8000/"),
+        ("--expect '('", "not a regular expression"),
+        ("--bg --wait-for '('", "not a regular expression"),
+        ("--timeout -1", "above 0"),
+        ("--timeout nan", "above 0"),
+        ("--out 1bad", "Python variable name"),
+    ],
+)
+def test_when_an_option_is_bad_then_the_kernel_says_so_and_nothing_runs(
+    kernel, tmp_path, options, message
+):
+    _, client = kernel
+    marker = tmp_path / "ran"
+    reply, shown = run_cell(client, f"%%execute2 {options}\ntouch {marker}")
+    assert reply["ename"] == "UsageError" and message in shown
+    assert not marker.exists()
+    reply, shown = run_cell(client, "%%execute2\necho free")
+    assert shown == "free\n"
