@@ -8,11 +8,11 @@
 
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-DEBIAN_PACKAGES=(apache2 apache2-dev python3 python3-venv python3-dev gcc curl tree procps)
+DEBIAN_PACKAGES=(apache2 apache2-dev python3 python3-venv python3-dev gcc curl tree procps openssl)
 
 missing_tools() {
     local tool
-    for tool in apxs curl tree gcc ps; do
+    for tool in apxs curl tree gcc ps openssl; do
         command -v "$tool" >/dev/null 2>&1 || echo "$tool"
     done
     # The server itself, where apxs says it is (/usr/sbin is not on a user's PATH).

@@ -77,7 +77,7 @@ def learner() -> Iterator[Learner]:
 
 @pytest.fixture(scope="module")
 def workshop(learner: Learner):
-    """The whole workshop, chapters 1 to 9, in one HOME, run once for this module."""
+    """The whole workshop, every chapter in order, in one HOME, run once for this module."""
     run = new_run(learner)
     try:
         yield execute(learner, run, CHAPTERS)
@@ -110,17 +110,37 @@ def test_when_the_workshop_has_run_then_pip_keeps_the_mod_wsgi_wheel_for_later_r
 @pytest.mark.parametrize(
     ("notebook", "pattern"),
     [
+        ("01-overview.ipynb", r"GREETING=''"),
         ("03-pip-install.ipynb", r"Successfully installed .*mod_wsgi"),
         ("03-pip-install.ipynb", r"venv/bin/mod_wsgi-express"),
         ("04-hello-world.ipynb", r"^Hello World!$"),
-        ("04-hello-world.ipynb", r"\(wsgi:localhost:8000:\d+\)"),
+        ("04-hello-world.ipynb", r"\(wsgi:localhost:\d+:\d+\)"),
+        ("04-hello-world.ipynb", r"Locale Setting +: C\.UTF-8"),
         ("05-apache-configuration.ipynb", r"^\d+:LoadModule wsgi_module '.*/venv/"),
+        ("05-apache-configuration.ipynb", r"^Listen 127\.0\.0\.1:\d+$"),
+        ("06-wsgi-application.ipynb", r"Hello from the '__wsgi__' module!"),
         ("06-wsgi-application.ipynb", r"Hello from the 'hello' module!"),
         ("06-wsgi-application.ipynb", r"Greetings, entry-point, from greet\(\)!"),
         ("07-server-root-and-logs.ipynb", r"handling GET /in-the-terminal"),
-        ("08-own-apache.ipynb", r'^LoadModule wsgi_module ".*/venv/.*mod_wsgi.*\.so"$'),
-        ("08-own-apache.ipynb", r'^WSGIPythonHome ".*/venv"$'),
-        ("08-own-apache.ipynb", r"^Hello World!$"),
+        ("07-server-root-and-logs.ipynb", r"\[wsgi:warn\].*a warning about /second"),
+        ("08-errors-and-debugging.ipynb", r"HTTP/1.1 500 Internal Server Error"),
+        ("08-errors-and-debugging.ipynb", r"Traceback \(most recent call last\)"),
+        ("08-errors-and-debugging.ipynb", r"module '__wsgi__' has no attribute 'app'"),
+        ("08-errors-and-debugging.ipynb", r"Address already in use"),
+        ("09-development-loop.ipynb", r"^Hello from the second version of greeting\.py$"),
+        ("10-capacity-and-status.ipynb", r"multiprocess=True"),
+        ("10-capacity-and-status.ipynb", r"BusyWorkers: \d+"),
+        ("10-capacity-and-status.ipynb", r"HTTP/1.1 502 Bad Gateway"),
+        ("11-static-files.ipynb", r"(?i)^Content-Type: text/css"),
+        ("11-static-files.ipynb", r"(?i)^Content-Type: application/json"),
+        ("12-flask.ipynb", r"^Hello from Flask!$"),
+        ("12-flask.ipynb", r"Exception on /share/0 \[GET\]"),
+        ("13-https.ipynb", r"^Hello World!$"),
+        ("13-https.ipynb", r"(?i)^Location: https://localhost:\d+/some/page"),
+        ("14-running-as-a-service.ipynb", r"^Good evening from the service!$"),
+        ("15-own-apache.ipynb", r'^LoadModule wsgi_module ".*/venv/.*mod_wsgi.*\.so"$'),
+        ("15-own-apache.ipynb", r'^WSGIPythonHome ".*/venv"$'),
+        ("15-own-apache.ipynb", r"^Hello World!$"),
     ],
 )
 def test_when_the_workshop_runs_then_the_key_outputs_are_shown(workshop, notebook, pattern):
@@ -143,8 +163,8 @@ def test_when_a_notebook_fails_while_apache_runs_then_its_kernel_leaves_no_proce
         cells = [
             "%load_ext modwsgi_magics",
             code_cells(CHAPTERS[3])[1],  # chapter 4's catch-up
-            "%%execute1 --bg --wait-url http://localhost:8000/\n"
-            "cd exercises/hello-world\nmod_wsgi-express start-server wsgi.py",
+            f"%%execute1 --bg --wait-url http://localhost:{PORTS[0]}/\n"
+            "cd exercises/hello-world\nmod_wsgi-express start-server wsgi.py --port $PORT",
             "%%execute2\nfalse",
         ]
         notebook = new_notebook(cells=[new_code_cell(source) for source in cells])
@@ -155,7 +175,7 @@ def test_when_a_notebook_fails_while_apache_runs_then_its_kernel_leaves_no_proce
         assert "CommandFailed" in run.results[0]["error"]
         assert "Server URL" in run.outputs("fails.ipynb")
         assert run.leftovers == []
-        assert not port_in_use(8000)
+        assert not port_in_use(PORTS[0])
     finally:
         remove(run)
 

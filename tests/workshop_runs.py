@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import random
 import re
 import shutil
 import signal
@@ -45,8 +46,8 @@ LEARNER = "learner"
 LEARNER_PATH = "/usr/local/bin:/usr/bin:/bin"
 #: Environment variable whose value marks every process of one run.
 MARKER = "MODWSGI_WORKSHOP_RUN"
-#: Ports the workshop's servers use: mod_wsgi-express's default, and chapter 1's and 8's.
-PORTS = (8000, 8080)
+#: The environment variables that give the workshop its ports (defaults 8000, 8080, 8443).
+PORT_VARIABLES = ("WORKSHOP_PORT", "WORKSHOP_OTHER_PORT", "WORKSHOP_HTTPS_PORT")
 #: Bound on a whole run of `modwsgi-magics run` (each cell has its own bound).
 RUN_TIMEOUT = 3000
 #: Seconds one cell may take: `pip install mod_wsgi` compiles C code.
@@ -71,6 +72,37 @@ PASSED_THROUGH = re.compile(r"PIP_\w+|https_proxy|HTTPS_PROXY|no_proxy|NO_PROXY|
 BUILDS_MOD_WSGI = "Building wheel for mod_wsgi"
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def _port_free(port: int) -> bool:
+    """Nothing listens on ``port`` and it can be bound on every interface (IPv4 and IPv6)."""
+    for family, host in ((socket.AF_INET, "0.0.0.0"), (socket.AF_INET6, "::")):
+        with socket.socket(family) as sock:
+            try:
+                sock.bind((host, port))
+            except OSError:
+                return False
+    return True
+
+
+def pick_ports(count: int) -> tuple[int, ...]:
+    """``count`` free ports for this session's runs, never the workshop's defaults.
+
+    Another run of the workshop on this machine (a developer's, another
+    branch's) uses 8000, 8080 and 8443 or ports of its own; the notebooks read
+    theirs from ``PORT_VARIABLES``.
+    """
+    rng = random.Random()
+    chosen: list[int] = []
+    while len(chosen) < count:
+        port = rng.randrange(20000, 30000)
+        if port not in chosen and _port_free(port):
+            chosen.append(port)
+    return tuple(chosen)
+
+
+#: The ports this session's runs give the workshop: its PORT, OTHER_PORT, HTTPS_PORT.
+PORTS = pick_ports(len(PORT_VARIABLES))
 
 
 # -- who runs the workshop --------------------------------------------------
@@ -105,6 +137,7 @@ class Learner:
             # mod_wsgi-express puts its server roots in $TMPDIR: keep them in the run's folder.
             "TMPDIR": str(tmpdir),
             "PIP_CACHE_DIR": str(self.pip_cache),
+            **{name: str(port) for name, port in zip(PORT_VARIABLES, PORTS, strict=True)},
             MARKER: marker,
         }
 
@@ -155,7 +188,7 @@ def check_prerequisites(path: str = LEARNER_PATH) -> None:
             f"Apache's server program {server} (from apxs) is missing: install Apache "
             "(Debian/Ubuntu: apt-get install apache2; Fedora/RHEL: dnf install httpd)"
         )
-    for tool in ("curl", "ps", "tree"):
+    for tool in ("curl", "ps", "tree", "openssl"):
         if shutil.which(tool, path=path) is None:
             pytest.fail(f"{tool} is not installed in {path}; the workshop uses it")
     busy = [port for port in PORTS if port_in_use(port)]
