@@ -3,7 +3,9 @@
 # Extra arguments go to pytest, e.g. `bash scripts/test.sh -k engine -x`.
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 install_system_packages
-make_venv test
+if [[ $(id -u) -eq 0 ]]; then install_classroom_packages; fi
+make_venv test,classroom
+if [[ $(id -u) -eq 0 ]]; then install_proxy; fi
 ensure_learner
 cd "$REPO"
 "$VENV/bin/ruff" check .

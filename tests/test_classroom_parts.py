@@ -5,6 +5,10 @@ No hub, no root: the end-to-end test is ``test_classroom.py``.
 
 from __future__ import annotations
 
+import os
+import re
+from pathlib import Path
+
 import pytest
 
 from modwsgi_magics.classroom import LearnerPorts, Settings
@@ -85,3 +89,19 @@ def test_when_the_hub_passes_its_environment_on_then_only_how_to_reach_pypi_goes
 def test_when_a_port_is_not_a_number_then_the_setting_is_refused():
     with pytest.raises(SettingsError, match="CLASSROOM_PORT='x'"):
         Settings.from_environ({"CLASSROOM_PORT": "x"})
+
+
+def test_when_binder_builds_the_image_then_it_installs_the_set_up_scripts_packages():
+    """binder/apt.txt (repo2docker, Kubernetes images) lists DEBIAN_PACKAGES of setup.sh."""
+    repo = Path(__file__).resolve().parents[1]
+    setup = (repo / "scripts" / "setup.sh").read_text()
+    listed = re.search(r"^DEBIAN_PACKAGES=\((.*)\)$", setup, re.MULTILINE)
+    assert listed, "scripts/setup.sh has no DEBIAN_PACKAGES=(...) line"
+    apt = (repo / "binder" / "apt.txt").read_text().splitlines()
+    packages = [line.strip() for line in apt if line.strip() and not line.startswith("#")]
+    assert packages == listed.group(1).split()
+    requirements = (repo / "binder" / "requirements.txt").read_text()
+    assert "jupyter-server-proxy" in requirements and "jupyterlab" in requirements
+    post_build = repo / "binder" / "postBuild"
+    assert os.access(post_build, os.X_OK)
+    assert "pip install --no-cache-dir ." in post_build.read_text()

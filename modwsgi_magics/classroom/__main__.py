@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"classroom: {err}", file=sys.stderr)
         return 1
     print(announce(settings))
-    print(f"The hub runs as pid {pid} ({pid_file}); stop it with: {parser().prog} stop")
+    print(f"The hub runs as pid {pid} ({pid_file}); stop it: bash scripts/classroom.sh stop")
     return 0
 
 

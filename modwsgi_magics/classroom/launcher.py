@@ -74,10 +74,11 @@ def build_wheel(settings: Settings) -> Path | None:
         venv = Path(scratch) / "venv"
         subprocess.run([python, "-m", "venv", str(venv)], check=True)
         pip = [str(venv / "bin" / "python"), "-m", "pip", "-q"]
+        # as chapter 3 does: the pip a venv starts with may be too old to build it
+        subprocess.run([*pip, "install", "-U", "pip"], check=True)
         subprocess.run([*pip, "wheel", "--no-deps", "-w", str(wheelhouse), "mod_wsgi"], check=True)
     for path in [wheelhouse, *wheelhouse.iterdir()]:
         path.chmod(0o755 if path.is_dir() else 0o644)
-    os.chmod(wheelhouse.parent, os.stat(wheelhouse.parent).st_mode | 0o001)  # reachable
     found = sorted(wheelhouse.glob("mod_wsgi-*.whl"))
     return found[-1] if found else None
 

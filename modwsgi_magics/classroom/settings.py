@@ -64,7 +64,8 @@ class Settings:
             idle_timeout=_integer(env, "CLASSROOM_IDLE_TIMEOUT", 3600),
             nft_table=env.get("CLASSROOM_NFT_TABLE", "modwsgi_classroom"),
             proxy=env.get("CLASSROOM_PROXY") or _proxy_command(),
-            wheelhouse=Path(env.get("CLASSROOM_WHEELHOUSE", state_dir / "wheels")),
+            # world-readable, unlike the state folder (0700: the hub's database, passwords)
+            wheelhouse=Path(env.get("CLASSROOM_WHEELHOUSE", "/var/cache/modwsgi-classroom/wheels")),
             pass_env=tuple(env.get("CLASSROOM_PASS_ENV", "").split()),
             python=sys.executable,
         )
