@@ -116,6 +116,10 @@ def one_class(size: int, wheelhouse: Path) -> tuple[list[Learner], float]:
             measure_memory(learner)
         for learner in learners:
             learner.hub.stop_server()
+    except BaseException:
+        log = classroom.settings.state_dir / "hub.log"
+        progress(log.read_text(errors="replace")[-4000:] if log.exists() else "(no hub log)")
+        raise
     finally:
         killed = classroom.close()
         if killed:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -105,3 +106,12 @@ def test_when_binder_builds_the_image_then_it_installs_the_set_up_scripts_packag
     post_build = repo / "binder" / "postBuild"
     assert os.access(post_build, os.X_OK)
     assert "pip install --no-cache-dir ." in post_build.read_text()
+
+
+def test_when_many_sign_in_at_once_then_every_name_is_kept(tmp_path):
+    claims = Claims(tmp_path / "claims.json")
+    names = [f"learner{n}" for n in range(12)]
+    with ThreadPoolExecutor(6) as pool:
+        assert all(pool.map(lambda name: claims.claim_or_check(name, f"pw-{name}"), names))
+    assert all(claims.claim_or_check(name, f"pw-{name}") for name in names)
+    assert not any(claims.claim_or_check(name, "wrong") for name in names)

@@ -14,10 +14,14 @@ import hmac
 import json
 import os
 import secrets
+import threading
 from pathlib import Path
 
 #: scrypt's cost: about 30 ms a sign-in here, and 16 MB.
 _COST = {"n": 2**14, "r": 8, "p": 1}
+#: The hub checks sign-ins on worker threads: one read-check-write at a time, so
+#: that two learners signing in at once cannot both take a name, or lose one.
+_LOCK = threading.Lock()
 
 
 class Claims:
@@ -32,6 +36,10 @@ class Claims:
     def claim_or_check(self, name: str, password: str) -> bool:
         """Take ``name`` for whoever gives ``password``, if nobody has yet; else
         whether ``password`` is the one it was taken with."""
+        with _LOCK:
+            return self._claim_or_check(name, password)
+
+    def _claim_or_check(self, name: str, password: str) -> bool:
         taken = self._read()
         if name in taken:
             salt, digest = (bytes.fromhex(part) for part in taken[name].split("$"))
@@ -43,9 +51,10 @@ class Claims:
 
     def release(self, name: str) -> None:
         """Forget ``name`` (its account was removed): the next to sign in takes it."""
-        taken = self._read()
-        if taken.pop(name, None) is not None:
-            self._write(taken)
+        with _LOCK:
+            taken = self._read()
+            if taken.pop(name, None) is not None:
+                self._write(taken)
 
     def _read(self) -> dict[str, str]:
         try:
