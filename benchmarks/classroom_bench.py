@@ -35,7 +35,7 @@ import psutil
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-from classroom_hub import Classroom, HubLearner  # noqa: E402
+from classroom_hub import CellFailed, Classroom, HubLearner, Kernel  # noqa: E402
 from workshop_runs import NOTEBOOKS, code_cells  # noqa: E402
 
 from modwsgi_magics.classroom import Settings  # noqa: E402
@@ -56,13 +56,27 @@ PARTS = (
 @dataclass
 class Learner:
     hub: HubLearner
+    retried: list[str] = field(default_factory=list)
     seconds_to_hello: float = 0.0
+    cpu_seconds: float = 0.0
     uid: int = 0
     memory: dict[str, tuple[float, float]] = field(default_factory=dict)  # part: (pss, uss) MB
 
 
 def progress(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
+
+
+def run(learner: Learner, kernel: Kernel, cell: str) -> str:
+    """Run a cell; once more if the engine took a busy command for one waiting for
+    input (it does under heavy load: reported, see the classroom README section)."""
+    try:
+        return kernel.run(cell)
+    except CellFailed as err:
+        if "InputRequired" not in str(err):
+            raise
+        learner.retried.append(cell.splitlines()[1] if "\n" in cell else cell)
+        return kernel.run(cell)
 
 
 def to_hello_world(learner: Learner, password: str) -> Learner:
@@ -74,11 +88,12 @@ def to_hello_world(learner: Learner, password: str) -> Learner:
     hub.start_server()
     kernel = hub.kernel(f"workshop/{CHAPTER3}")
     for cell in code_cells(CHAPTER3):
-        kernel.run(cell)
+        run(learner, kernel, cell)
     kernel.shutdown()
     kernel = hub.kernel(f"workshop/{CHAPTER4}")
     for cell in code_cells(CHAPTER4):
-        if "Hello World!" in kernel.run(cell):
+        shown = run(learner, kernel, cell)
+        if "curl" in cell and "Hello World!" in shown:  # not `cat wsgi.py`, which shows it too
             break
     else:
         raise AssertionError(f"{hub.name}: chapter 4 showed no Hello World!")
@@ -87,15 +102,20 @@ def to_hello_world(learner: Learner, password: str) -> Learner:
     return learner
 
 
-def measure_memory(learner: Learner) -> None:
+def measure(learner: Learner) -> None:
+    """Memory by part, and CPU time: what the learner's living processes used,
+    and what the processes they reaped (pip, the chapter 3 kernel) did. Other
+    work on the machine does not count."""
     sums: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
     for proc in psutil.process_iter(["uids", "cmdline"]):
         if not proc.info["uids"] or proc.info["uids"].real != learner.uid:
             continue
         try:
             info = proc.memory_full_info()
+            cpu = proc.cpu_times()
         except psutil.Error:
             continue
+        learner.cpu_seconds += cpu.user + cpu.system + cpu.children_user + cpu.children_system
         command = " ".join(proc.info["cmdline"] or [])
         part = next((name for name, marks in PARTS if any(m in command for m in marks)), "other")
         sums[part][0] += info.pss / 2**20
@@ -103,17 +123,15 @@ def measure_memory(learner: Learner) -> None:
     learner.memory = {part: (pss, uss) for part, (pss, uss) in sums.items()}
 
 
-def one_class(size: int, wheelhouse: Path) -> tuple[list[Learner], float]:
+def one_class(size: int, wheelhouse: Path) -> list[Learner]:
     classroom = Classroom.open(NOTEBOOKS, wheelhouse, PORT_BASE)
     learners = [Learner(classroom.learner(f"l{index}")) for index in range(size)]
     try:
-        cpu_before = sum(psutil.cpu_times()[:3])
         with ThreadPoolExecutor(size) as pool:
             list(pool.map(lambda one: to_hello_world(one, classroom.password), learners))
-        cpu = sum(psutil.cpu_times()[:3]) - cpu_before
         time.sleep(2)  # Apache's children settle
         for learner in learners:
-            measure_memory(learner)
+            measure(learner)
         for learner in learners:
             learner.hub.stop_server()
     except BaseException:
@@ -124,18 +142,21 @@ def one_class(size: int, wheelhouse: Path) -> tuple[list[Learner], float]:
         killed = classroom.close()
         if killed:
             progress(f"the launcher had to kill: {killed}")
-    return learners, cpu / size
+    return learners
 
 
-def report(results: dict[int, tuple[list[Learner], float]]) -> None:
+def report(results: dict[int, list[Learner]]) -> None:
     cores, total_gb = os.cpu_count() or 1, psutil.virtual_memory().total / 2**30
-    print(f"\nclassroom on {cores} cores, {total_gb:.0f} GB; hello-world server running")
+    load = ", ".join(f"{value:.1f}" for value in psutil.getloadavg())
+    print(f"\nclassroom on {cores} cores, {total_gb:.0f} GB (load average now {load}); ")
+    print("hello-world server running; CPU counted for the learners' processes only")
     print(
         "learners | to first Hello World (s) median / max | MB per learner PSS / USS "
         "(JupyterLab, kernel, terminals, Apache) | CPU s per learner"
     )
     worst_pss, cpu_each = 0.0, 0.0
-    for size, (learners, cpu) in results.items():
+    for size, learners in results.items():
+        cpu = sum(learner.cpu_seconds for learner in learners) / len(learners)
         times = sorted(learner.seconds_to_hello for learner in learners)
         pss = [sum(p for p, _ in learner.memory.values()) for learner in learners]
         uss = [sum(u for _, u in learner.memory.values()) for learner in learners]
@@ -149,6 +170,9 @@ def report(results: dict[int, tuple[list[Learner], float]]) -> None:
             f"{'':24}| {max(pss):5.0f} / {max(uss):5.0f} ({split}) | {cpu:5.1f}"
         )
         worst_pss, cpu_each = max(worst_pss, max(pss)), max(cpu_each, cpu)
+    retried = [cell for learners in results.values() for one in learners for cell in one.retried]
+    if retried:
+        print(f"cells run twice after a false 'waits for keyboard input': {retried}")
     verdict = "PASS" if worst_pss < GOAL_MB else "MISS"
     print(
         f"goal: under {GOAL_MB} MB per learner with their server running: {verdict} "
