@@ -36,7 +36,7 @@ from tornado.httpclient import HTTPRequest
 from tornado.websocket import websocket_connect
 
 from modwsgi_magics.classroom import Settings, accounts
-from modwsgi_magics.classroom.launcher import HubError
+from modwsgi_magics.classroom.errors import HubError
 
 _XSRF_INPUT = re.compile(r'name="_xsrf" value="([^"]+)"')
 _XSRF_PAGE = re.compile(r'xsrf_token: *"([^"]+)"')

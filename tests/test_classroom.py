@@ -35,7 +35,8 @@ from helpers import TAG
 from workshop_runs import NOTEBOOKS, REQUIRE_WORKSHOP, code_cells
 
 from modwsgi_magics.classroom import LearnerPorts, Settings
-from modwsgi_magics.classroom.launcher import HubError, build_wheel
+from modwsgi_magics.classroom.errors import HubError
+from modwsgi_magics.classroom.launcher import build_wheel
 
 pytestmark = [pytest.mark.classroom, pytest.mark.slow, pytest.mark.timeout(900)]
 

@@ -14,8 +14,8 @@ import pytest
 
 from modwsgi_magics.classroom import LearnerPorts, Settings
 from modwsgi_magics.classroom.claims import Claims
+from modwsgi_magics.classroom.errors import SettingsError
 from modwsgi_magics.classroom.firewall import ruleset
-from modwsgi_magics.classroom.settings import SettingsError
 
 
 @pytest.mark.parametrize(

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from . import accounts
 from .claims import Claims
+from .errors import HubError
 from .launcher import (
-    HubError,
     announce,
     build_wheel,
     run_foreground,

@@ -21,24 +21,14 @@ from pathlib import Path
 
 import psutil
 
+from .errors import AccountError
+
 #: What a learner may call themselves (a safe subset of useradd's rules).
 NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 #: The folder of a learner's home that holds their copy of the workshop.
 WORKSHOP_FOLDER = "workshop"
 #: The folder of a learner's home that holds their temporary files ($TMPDIR).
 TMP_FOLDER = "tmp"
-
-
-class AccountError(RuntimeError):
-    """A name that cannot be a learner's account."""
-
-    @classmethod
-    def taken(cls, name: str, group: str) -> AccountError:
-        return cls(f"{name!r} is an account of this machine, not a learner (not in {group!r})")
-
-    @classmethod
-    def invalid(cls, name: str) -> AccountError:
-        return cls(f"{name!r} is not a valid learner name (lower-case letters, digits, _ and -)")
 
 
 def is_learner(name: str, group: str) -> bool:

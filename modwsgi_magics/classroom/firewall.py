@@ -24,22 +24,8 @@ import shutil
 import subprocess
 from collections.abc import Iterable
 
+from .errors import FirewallError
 from .ports import LearnerPorts
-
-
-class FirewallError(RuntimeError):
-    """nft is missing or refused the rules."""
-
-    @classmethod
-    def from_nft(cls, stderr: str) -> FirewallError:
-        return cls(f"nft refused the classroom's rules: {stderr.strip()[-500:]}")
-
-    @classmethod
-    def missing(cls) -> FirewallError:
-        return cls(
-            "nft was not found: the classroom keeps learners off each other's ports with "
-            "nftables (apt-get install nftables)"
-        )
 
 
 def ruleset(table: str, learners: Iterable[LearnerPorts]) -> str:

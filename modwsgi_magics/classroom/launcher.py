@@ -23,6 +23,7 @@ from pathlib import Path
 import psutil
 
 from . import accounts, firewall
+from .errors import HubError
 from .servers import LEARNER_PATH, LearnerServers
 from .settings import Settings
 
@@ -30,15 +31,6 @@ CONFIG = Path(__file__).with_name("jupyterhub_config.py")
 #: How long the hub gets to answer after it starts, and to stop.
 START_DEADLINE = 60.0
 STOP_DEADLINE = 30.0
-
-
-class HubError(RuntimeError):
-    """The hub did not start, or did not stop."""
-
-    @classmethod
-    def did_not_answer(cls, url: str, log: Path) -> HubError:
-        tail = log.read_text(errors="replace")[-2000:] if log.exists() else "(no log)"
-        return cls(f"the hub did not answer at {url} within {START_DEADLINE:.0f} s:\n{tail}")
 
 
 def with_password(settings: Settings) -> Settings:
@@ -111,7 +103,7 @@ def start_background(settings: Settings, pid_file: Path, log: Path) -> int:
     while not _answers(url):
         if hub.poll() is not None or time.monotonic() > deadline:
             stop(settings, pid_file)
-            raise HubError.did_not_answer(url, log)
+            raise HubError.did_not_answer(url, START_DEADLINE, log)
         time.sleep(0.2)
     return hub.pid
 

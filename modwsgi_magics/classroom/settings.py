@@ -14,16 +14,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import SettingsError
+
 #: The hub's port: clear of the workshop's own 8000, 8080 and 8443, and of
 #: JupyterHub's defaults (8000, 8001, 8081), which other hubs may hold.
 DEFAULT_PORT = 8600
 #: What a learner's server keeps of the hub's environment: how pip reaches PyPI.
 #: Not http_proxy: curl would send the workshop's requests to localhost through it.
 PASSED_THROUGH = re.compile(r"PIP_\w+|https_proxy|HTTPS_PROXY|no_proxy|NO_PROXY|SSL_CERT_\w+")
-
-
-class SettingsError(ValueError):
-    """A ``CLASSROOM_*`` variable that makes no sense."""
 
 
 @dataclass(frozen=True)
