@@ -6,6 +6,8 @@
 #    (scripts/test.sh adds its own): installed with apt-get when we are root,
 #    else named with the exact command.
 # 2. A virtualenv with this project and the extras asked for ($1).
+# 3. For a classroom (scripts/classroom.sh, the classroom tests): nftables, and
+#    JupyterHub's configurable-http-proxy from npm, beside the virtualenv.
 #    As root it lives in /opt/modwsgi-magics, readable by the unprivileged
 #    `learner` account that runs the workshop (Apache refuses to serve as root).
 
@@ -14,6 +16,10 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DEBIAN_PACKAGES=(apache2 apache2-dev python3 python3-venv python3-dev gcc curl tree procps openssl)
 # Commands whose absence says a package is missing (with apxs' server, ensurepip, Python.h).
 TOOLS=(apxs curl tree gcc ps openssl)
+# What a classroom adds: the firewall that keeps learners off each other's ports,
+# and Node.js for the hub's proxy (installed only where node or npm is missing).
+CLASSROOM_DEBIAN_PACKAGES=(nftables)
+NODE_DEBIAN_PACKAGES=(nodejs npm)
 
 missing_tools() {
     local tool
@@ -72,4 +78,24 @@ make_venv() {
 ensure_learner() {
     [[ $(id -u) -eq 0 ]] || return 0
     id learner >/dev/null 2>&1 || useradd --create-home --shell /bin/bash learner
+}
+
+install_classroom_packages() {
+    [[ $(id -u) -eq 0 ]] || { echo "classroom: run as root" >&2; exit 1; }
+    local wanted=()
+    command -v nft >/dev/null 2>&1 || wanted+=("${CLASSROOM_DEBIAN_PACKAGES[@]}")
+    { command -v node && command -v npm; } >/dev/null 2>&1 || wanted+=("${NODE_DEBIAN_PACKAGES[@]}")
+    [[ ${#wanted[@]} -eq 0 ]] && return 0
+    echo "setup: installing ${wanted[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${wanted[@]}" >/dev/null
+}
+
+install_proxy() {
+    # JupyterHub's configurable-http-proxy, in $VENV/node (where the classroom looks first).
+    local proxy=$VENV/node/node_modules/.bin/configurable-http-proxy
+    [[ -x $proxy ]] && return 0
+    echo "setup: installing configurable-http-proxy with npm"
+    npm install --silent --no-fund --no-audit --prefix "$VENV/node" configurable-http-proxy >/dev/null
 }

@@ -23,4 +23,4 @@ echo "test-lowest: $VENV ready in ${SECONDS}s, with the oldest releases allowed:
     grep -iE '^(ipython|ipykernel|traitlets|psutil|nbformat|nbclient|jupyter.client|markdown.it.py|pyyaml)==' |
     tr '\n' ' '
 echo
-exec "$VENV/bin/python" -m pytest -m "not workshop" "$@"
+exec "$VENV/bin/python" -m pytest -m "not workshop and not classroom and not browser" "$@"
