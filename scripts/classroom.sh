@@ -9,6 +9,7 @@
 # printed when unset), CLASSROOM_PORT (8600), CLASSROOM_IDLE_TIMEOUT (seconds, 3600;
 # 0: never), CLASSROOM_STATE_DIR (/var/lib/modwsgi-classroom), and the others in
 # modwsgi_magics/classroom/settings.py.
+# shellcheck source=scripts/setup.sh
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 if [[ $(id -u) -ne 0 ]]; then
     echo "classroom: run as root: it creates an account for each learner and firewall rules" >&2
