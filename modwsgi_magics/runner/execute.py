@@ -36,9 +36,9 @@ from typing import IO, Any
 import nbformat
 from jupyter_client.kernelspec import NoSuchKernel
 from jupyter_client.manager import AsyncKernelManager
-from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+from nbclient.util import run_sync
 
 from ..engine.output import plain_text
 from ..errors import NotebookNotFound, NotebookUnreadable
