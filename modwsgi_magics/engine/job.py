@@ -43,6 +43,7 @@ class Job:
     begun: bool = False  # bash reported that it started the cell
     ctrl_c_sent: bool = False  # the engine pressed Ctrl-C for this job
     never_started: bool = False  # that Ctrl-C discarded the typed line
+    typed: bool = False  # a command a learner entered in a view (terminal.send_keys)
 
     def next_event(self, timeout: float) -> Event | tuple[None, None]:
         """The next event, or ``(None, None)`` when ``timeout`` passes first."""

@@ -39,6 +39,7 @@ from .protocol import StatusRecord, run_line
 from .reader import TerminalReader
 from .results import Readiness, RunResult, TerminalStatus
 from .shell import ShellProcess
+from .view import TerminalFeed
 
 #: Quiet time after which the engine checks whether a command waits for input.
 INPUT_CHECK_AFTER = 0.3
@@ -57,6 +58,11 @@ STOP_ESCALATION: tuple[tuple[signal.Signals | None, float], ...] = (
 EOF_GRACE = 1.0
 #: How often a pressed Ctrl-C checks whether a new command took the terminal.
 CTRL_C_RECHECK = 0.05
+#: How long a cell waits for a command the learner typed into a view to end
+#: (``cd app`` takes a moment to reach bash's next prompt) before it is refused.
+TYPED_COMMAND_WAIT = 1.0
+#: Escape sequences among typed keys (arrows, function keys): not part of a line.
+_KEY_ESCAPES = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|O.|.)?", re.DOTALL)
 
 InputCallback = Callable[[str], str | None]
 
@@ -89,7 +95,11 @@ class Terminal:
         self.errexit = False  # `set -e` on in the shell: its next failure ends it
         self.transcript = TailBuffer(transcript_bytes)
         self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)  # notified when a job ends
         self._job: Job | None = None
+        self._feed: TerminalFeed | None = None
+        self._typed = ""  # what a view typed at the prompt since its last Enter
+        self._home = (env if env is not None else os.environ).get("HOME", "")
         self._seq = 0
         self._started = threading.Event()
         try:
@@ -100,6 +110,7 @@ class Terminal:
         self.tty_path = self._process.tty_path
         self._master = self._process.master
         reader = TerminalReader(self._process, self._on_text, self._on_record, self._on_exit, name)
+        self._reader = reader
         reader.start()
         self._finalizer = weakref.finalize(self, _teardown, self._process, reader.thread)
         if not self._started.wait(start_timeout) or self.exit_status is not None:
@@ -146,31 +157,46 @@ class Terminal:
             return
         self.cwd, self.virtualenv = record.cwd, record.virtualenv
         self.errexit = "e" in record.flags
+        if self._feed is not None:
+            self._feed.prompt(record.cwd, record.virtualenv)
         if record.seq == 0 and not self._started.is_set():
             self._started.set()
             return
         with self._lock:
-            job = self._job
-            if job is None:
-                return  # a prompt after Ctrl-C on an idle shell, say
-            if job.seq != record.seq:
-                if not (job.ctrl_c_sent and not job.begun):
-                    return
-                # Our Ctrl-C reached bash before it read the typed line, which
-                # the terminal then discarded: the cell never started.
-                job.never_started = True
-                job.status = 130
-            else:
-                job.status = self.last_status = record.status
-                if record.failed_status is not None:
-                    job.status, job.failed_line = record.failed_status, record.failed_line
-            self._job = None
-            job.events.put(("done", None))
+            self._end_job(record)
+            if self._job is None and self._feed is not None:
+                # Idle at a prompt with a view: keys typed there echo, as in
+                # any terminal. A cell turns echo off again before it types.
+                self._process.set_echo(True)
+
+    def _end_job(self, record: StatusRecord) -> None:
+        """End the job that ``record`` (a prompt) says has ended. Call with the lock."""
+        job = self._job
+        if job is None:
+            return  # a prompt after Ctrl-C on an idle shell, say
+        if job.seq != record.seq:
+            if not (job.ctrl_c_sent and not job.begun):
+                return
+            # Our Ctrl-C reached bash before it read the typed line, which
+            # the terminal then discarded: the cell never started.
+            job.never_started = True
+            job.status = 130
+        else:
+            job.status = self.last_status = record.status
+            if record.failed_status is not None:
+                job.status, job.failed_line = record.failed_status, record.failed_line
+        self._job = None
+        self._idle.notify_all()
+        job.events.put(("done", None))
 
     def _on_exit(self, code: int) -> None:
         with self._lock:
             self.exit_status = code
             job, self._job = self._job, None
+            self._idle.notify_all()
+        if self._feed is not None:
+            how = f"killed by signal {-code}" if code < 0 else f"exit status {code}"
+            self._feed.ended(f"terminal {self.name}: the shell ended ({how})")
         self._started.set()
         if job is not None:
             job.status, job.exited = code, True
@@ -278,6 +304,60 @@ class Terminal:
         """Type ``text`` into the terminal, as a learner at the keyboard would."""
         self._process.type(text.encode())
 
+    # -- views (engine/view.py) -------------------------------------------------
+
+    def watch(self) -> TerminalFeed:
+        """The terminal as a screen shows it, for views such as the JupyterLab panel.
+
+        From the first call on, the feed keeps the scrollback and, while the
+        terminal is idle, its tty echoes what is typed (:meth:`send_keys`).
+        """
+        with self._lock:
+            if self._feed is None:
+                self._feed = TerminalFeed(
+                    self._process.cell_path, home=self._home, limit=self.transcript.limit
+                )
+                self._feed.cwd, self._feed.virtualenv = self.cwd, self.virtualenv
+                self._reader.on_bytes = self._feed.feed
+                if self._job is None and not self.exited:
+                    self._feed.prompt(self.cwd, self.virtualenv)
+                    self._process.set_echo(True)
+            return self._feed
+
+    def send_keys(self, text: str) -> None:
+        """Keys a learner typed into a view: a command, Ctrl-C, an answer, REPL keys.
+
+        A line entered at the idle prompt makes the terminal busy, as a cell's
+        command does, until bash's next prompt; a cell meanwhile waits a moment
+        for it (``cd app``), then is refused (``sleep 100``, a server) with
+        :class:`TerminalBusy` naming it. Keys typed while something runs go to it.
+        """
+        with self._lock:
+            if self._job is not None or self.exited:
+                self._typed = ""
+            else:
+                line, entered, self._typed = _typed_line(self._typed, text)
+                if entered:
+                    budget = OutputBudget(self.max_output_chars)
+                    job = Job(self._seq, line.strip(), True, budget, listening=False)
+                    job.typed = job.begun = True
+                    job.seen_until = self.transcript.end
+                    self._job = job
+        self._process.type(text.encode())
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """Rows and columns, as programs see them ((0, 0) once closed)."""
+        try:
+            return self._process.size()
+        except OSError:
+            return 0, 0
+
+    def resize(self, rows: int) -> None:
+        """Give programs ``rows`` lines (a view's height). The width stays the
+        engine's (``columns``), so that cells print as they did without a view."""
+        self._process.resize(rows=max(5, min(rows, 1000)))
+
     def latest_output(self, lines: int, quiet: float = 0.1, timeout: float = 1.0) -> str:
         """The transcript's last ``lines``, once output has paused for ``quiet`` s.
 
@@ -328,6 +408,8 @@ class Terminal:
         if self.exited:
             raise TerminalExited.from_status(self.name, self.exit_status, self.errexit)
         with self._lock:
+            if self._job is not None and self._job.typed:
+                self._idle.wait_for(lambda: self._job is None, TYPED_COMMAND_WAIT)
             if self._job is not None:
                 busy = self._job
                 raise TerminalBusy.from_command(
@@ -338,6 +420,8 @@ class Terminal:
             job = Job(self._seq, command, background, OutputBudget(self.max_output_chars, hint))
             job.seen_until = self.transcript.end
             self._job = job
+            if self._feed is not None:
+                self._feed.command(command)
         try:
             self._process.write_cell(command if command.endswith("\n") else command + "\n")
             self._process.prepare_to_type()
@@ -473,6 +557,28 @@ class Terminal:
             return None if group == os.getpgid(self.pid) else group
         except OSError:
             return None
+
+
+def _typed_line(line: str, keys: str) -> tuple[str, bool, str]:
+    """Follow the line a learner types at the prompt, as the tty's line editing does.
+
+    Returns the line entered (if Enter came), whether it came, and what
+    follows it. Backspace deletes, Ctrl-U and Ctrl-C start over.
+
+    >>> _typed_line("sleep 1", "0\\x7f00\\rls")
+    ('sleep 100', True, 'ls')
+    """
+    keys = _KEY_ESCAPES.sub("", keys)
+    for index, key in enumerate(keys):
+        if key in "\r\n":
+            return line, True, _typed_line("", keys[index + 1 :])[2]
+        if key in "\x7f\b":
+            line = line[:-1]
+        elif key in "\x03\x15":
+            line = ""
+        elif key >= " " or key == "\t":
+            line += key
+    return line, False, line
 
 
 @contextlib.contextmanager
