@@ -3,6 +3,7 @@
 # Extra arguments go to pytest, e.g. `bash scripts/test.sh -k engine -x`.
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 install_system_packages
+install_chromium
 make_venv test
 ensure_learner
 cd "$REPO"
