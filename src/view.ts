@@ -67,8 +67,9 @@ export class TerminalView extends Widget {
     });
     this._xterm.loadAddon(this._fit);
     this._xterm.onData(keys => this._send(['stdin', keys]));
-    // For tests and for debugging: the whole buffer as text.
+    // For tests, benchmarks and debugging: the buffer as text, and xterm itself.
     (this.node as any).modwsgiText = () => this.text();
+    (this.node as any).modwsgiTerminal = this._xterm;
   }
 
   /** Show terminal `name` of `kernelId` (null: no kernel). */

@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import json
 import os
+import socket
 from typing import Any
 
 from jupyter_core.utils import ensure_async
@@ -54,13 +55,25 @@ def kernel_socket(handler: JupyterHandler, kernel_id: str) -> str | None:
     return path
 
 
+def answers(path: str) -> bool:
+    """True when a kernel listens on ``path``: a killed kernel leaves its socket behind."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        probe.settimeout(0.5)
+        try:
+            probe.connect(path)
+        except OSError:
+            return False
+    return True
+
+
 class KernelTerminalsHandler(APIHandler):
     auth_resource = "kernels"
 
     @web.authenticated
     @authorized
     def get(self, kernel_id: str) -> None:
-        self.finish(json.dumps({"terminals": kernel_socket(self, kernel_id) is not None}))
+        path = kernel_socket(self, kernel_id)
+        self.finish(json.dumps({"terminals": path is not None and answers(path)}))
 
 
 class TerminalSocketHandler(WebSocketMixin, JupyterHandler, WebSocketHandler):
