@@ -6,6 +6,7 @@
 import { ISessionContext } from '@jupyterlab/apputils';
 import { NotebookPanel } from '@jupyterlab/notebook';
 import { terminalIcon } from '@jupyterlab/ui-components';
+import { Message } from '@lumino/messaging';
 import { SplitPanel } from '@lumino/widgets';
 import { TerminalView } from './view';
 
@@ -48,6 +49,12 @@ export class TerminalsPanel extends SplitPanel {
   /** The kernel just started a terminal: connect the views that wait. */
   retryNow(): void {
     this.views.forEach(view => view.retryNow());
+  }
+
+  /** Closed is gone: its connections end; opening again makes a fresh panel. */
+  protected onCloseRequest(msg: Message): void {
+    super.onCloseRequest(msg);
+    this.dispose();
   }
 
   private _follow(): void {

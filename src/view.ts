@@ -191,7 +191,14 @@ export class TerminalView extends Widget {
     socket.onopen = () => {
       this._retries = 0;
     };
-    socket.onmessage = event => this._receive(JSON.parse(event.data));
+    // One message carries one or more lines, a JSON array each.
+    socket.onmessage = event => {
+      for (const line of String(event.data).split('\n')) {
+        if (line) {
+          this._receive(JSON.parse(line));
+        }
+      }
+    };
     socket.onclose = () => {
       if (this._socket === socket) {
         this._socket = null;

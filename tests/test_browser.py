@@ -107,6 +107,7 @@ def lab(app_port) -> Iterator[Lab]:
             f"[open the app](#modwsgi-magics-open-url=http://localhost:{app_port}/)"
         )
     )
+    book.cells.append(nbformat.v4.new_code_cell("%terminal open"))
     nbformat.write(book, work / "panel.ipynb")
     notebook(work / "other.ipynb", "%load_ext modwsgi_magics", "%%execute1\necho only-in-other")
     notebook(work / "plain.ipynb", "print('no terminals here')")
@@ -275,9 +276,12 @@ def test_when_a_cell_first_uses_a_terminal_then_the_panel_opens_with_both(page, 
 def test_when_shell_magics_are_in_cells_then_they_are_highlighted_as_shell(page):
     panel = page.locator(".jp-NotebookPanel:visible").first
     wait_until(lambda: (panel.get_attribute("data-modwsgi-magics-shell") or "0") == "5")
-    # The shell mode marks `echo` as a builtin, which Python's mode does not.
+    assert "shell" not in (
+        page.locator(".jp-NotebookPanel:visible .jp-Cell").nth(0).get_attribute("class") or ""
+    )
+    # The shell mode tokenizes `$TYPED` as a variable: one span; Python's, two tokens.
     cell = page.locator(".jp-NotebookPanel:visible .jp-Cell").nth(3)
-    assert cell.locator(".cm-content span").count() > 0
+    assert cell.locator(".cm-line span:text-is('$TYPED')").count() == 1
 
 
 def test_when_the_learner_types_into_terminal_2_then_cells_see_it(page):
@@ -319,13 +323,27 @@ def close_current_tab(page) -> None:
     wait_until(lambda: page.locator(".jp-ModwsgiMagics-app").count() == 0)
 
 
+def test_when_the_panel_is_closed_then_the_button_and_terminal_open_bring_it_back(page):
+    for reopen in ("button", "magic"):
+        tab = page.locator(".lm-TabBar-tab:has-text('Terminals: panel.ipynb')")
+        tab.locator(".lm-TabBar-tabCloseIcon").click()
+        wait_until(lambda: page.locator(".jp-ModwsgiMagics-panel").count() == 0)
+        if reopen == "button":
+            page.locator(".jp-NotebookPanel:visible .jp-ModwsgiMagics-toolbarButton").click()
+        else:
+            run_cell(page, 8)
+        page.locator(".jp-ModwsgiMagics-panel").wait_for()
+        shows(page, "2", r"export TYPED=42")  # the scrollback, replayed
+    snapshot(page, "05-reopened")
+
+
 def test_when_the_page_reloads_then_the_panel_comes_back_with_its_scrollback(page, app_port):
     time.sleep(1.5)  # JupyterLab saves its layout a moment after a change
     page.reload()
     page.locator(".jp-ModwsgiMagics-panel").wait_for()
     shows(page, "1", r"echo after-ctrl-c\nafter-ctrl-c")
     shows(page, "2", r"export TYPED=42")
-    snapshot(page, "05-after-reload")
+    snapshot(page, "06-after-reload")
 
 
 def test_when_the_kernel_restarts_then_fresh_terminals_are_shown(page, lab):
@@ -340,7 +358,7 @@ def test_when_the_kernel_restarts_then_fresh_terminals_are_shown(page, lab):
     run_cell(page, 5)
     text = shows(page, "1", r"after-ctrl-c\n.*\$\s*$")
     assert "http.server" not in text  # a fresh terminal, not the old scrollback
-    snapshot(page, "06-after-restart")
+    snapshot(page, "07-after-restart")
 
 
 def open_notebook(page, lab, name: str, text: str) -> None:
@@ -364,4 +382,4 @@ def test_when_several_notebooks_are_open_then_each_shows_its_own_terminals(page,
     run_cell(page, 0)
     time.sleep(1)
     assert page.locator(".jp-ModwsgiMagics-panel").count() == 2  # none for plain.ipynb
-    snapshot(page, "07-several-notebooks")
+    snapshot(page, "08-several-notebooks")

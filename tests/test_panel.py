@@ -215,3 +215,27 @@ def test_when_open_url_is_given_a_remote_host_then_it_is_refused(kernel):
     assert reply["status"] == "error" and "not a URL of this machine" in shown
     reply, shown = run(client, "%terminal open-url localhost:8000")
     assert reply["status"] == "ok" and "proxy/8000/" in shown
+
+
+def test_when_a_learner_types_into_a_repl_then_its_keys_reach_it(terminal):
+    screen = Screen()
+    terminal.watch().subscribe(screen)
+    terminal.send_keys("python3 -q\r")
+    try:
+        screen.shows(">>> ")
+    except AssertionError:
+        raise AssertionError(repr(screen.text)) from None
+    assert terminal.running is not None and "python3" in terminal.running[0]
+    terminal.send_keys("6 * 7\r")
+    screen.shows("42\r\n>>> ")
+    terminal.send_keys("exit()\r")
+    wait_until(lambda: terminal.running is None)
+    assert terminal.run("echo back").output == "back\n"
+
+
+def test_when_a_cell_asks_then_an_answer_typed_in_the_view_reaches_the_command(terminal):
+    terminal.watch()
+    terminal.start("read -p 'Name? ' n; echo hello $n", timeout=10)
+    terminal.send_keys("Ada\r")
+    wait_until(lambda: terminal.running is None)
+    assert "hello Ada" in terminal.latest_output(2)

@@ -4,8 +4,9 @@
   kernel serves terminals (its socket exists and is private), else false.
 * ``WS /modwsgi-magics/kernels/KERNEL_ID/terminals/N``: terminal N of that
   kernel. Each websocket message is one line of the kernel socket's protocol
-  (``panel/socket.py``), passed on as it is; from the browser only ``stdin``
-  and ``set_size`` go through.
+  (``panel/socket.py``), or several (lines that came together travel in one
+  message, a line a message); from the browser only ``stdin`` and
+  ``set_size`` go through, one message each.
 
 Both ask the server's authorizer for the ``kernels`` resource (``execute`` for
 the websocket: typing into a terminal runs code, as a kernel does).
@@ -26,13 +27,13 @@ from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from jupyter_server.base.websocket import WebSocketMixin
 from jupyter_server.utils import url_path_join
 from tornado import web
-from tornado.websocket import WebSocketHandler
+from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from ..panel.paths import private_folder, socket_path
 
 _KERNEL = r"(?P<kernel_id>[\w-]+)"
-#: The longest line the kernel sends: its queue limit, with room for JSON escapes.
-LINE_LIMIT = 64 * 1024 * 1024
+#: How much of the kernel's stream one read takes.
+READ_SIZE = 1 << 20
 #: What the browser may send.
 BROWSER_MESSAGES = ("stdin", "set_size")
 
@@ -99,7 +100,7 @@ class TerminalSocketHandler(WebSocketMixin, JupyterHandler, WebSocketHandler):
     async def open(self, *args: Any, **kwargs: Any) -> None:
         super().open(*args, **kwargs)
         try:
-            reader, self._writer = await asyncio.open_unix_connection(self._path, limit=LINE_LIMIT)
+            reader, self._writer = await asyncio.open_unix_connection(self._path)
         except OSError:
             self.close(1011, "the kernel's terminals are gone")
             return
@@ -107,9 +108,15 @@ class TerminalSocketHandler(WebSocketMixin, JupyterHandler, WebSocketHandler):
         self._relay = asyncio.ensure_future(self._from_kernel(reader))
 
     async def _from_kernel(self, reader: asyncio.StreamReader) -> None:
-        with contextlib.suppress(OSError, ValueError, asyncio.IncompleteReadError):
-            while line := await reader.readline():
-                await self.write_message(line.decode(errors="replace").rstrip("\n"))
+        """Pass on whole lines, as many as have come, in one websocket message."""
+        pending = b""
+        with contextlib.suppress(OSError, ValueError, WebSocketClosedError):
+            while chunk := await reader.read(READ_SIZE):
+                pending += chunk
+                cut = pending.rfind(b"\n") + 1
+                if cut:
+                    await self.write_message(pending[:cut].decode(errors="replace"))
+                    pending = pending[cut:]
         self.close(1000, "the kernel's terminals ended")
 
     def on_message(self, message: str | bytes) -> None:
