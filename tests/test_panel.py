@@ -222,7 +222,7 @@ def test_when_a_learner_types_into_a_repl_then_its_keys_reach_it(terminal):
     terminal.watch().subscribe(screen)
     terminal.send_keys("python3 -q\r")
     try:
-        screen.shows(">>> ")
+        screen.shows(">>> ", timeout=30)
     except AssertionError:
         raise AssertionError(repr(screen.text)) from None
     assert terminal.running is not None and "python3" in terminal.running[0]
