@@ -105,9 +105,12 @@ def test_when_a_learner_presses_ctrl_c_then_a_bg_server_stops_and_the_terminal_i
     terminal.watch()
     terminal.start("sleep 200", timeout=10)
     assert terminal.running is not None
+    screen = Screen()
+    terminal.watch().subscribe(screen)
     terminal.send_keys("\x03")
     wait_until(lambda: terminal.running is None)
     assert terminal.run("echo free").output == "free\n"
+    assert "^C" in screen.text
 
 
 # -- the kernel's socket ----------------------------------------------------------
@@ -239,3 +242,17 @@ def test_when_a_cell_asks_then_an_answer_typed_in_the_view_reaches_the_command(t
     terminal.send_keys("Ada\r")
     wait_until(lambda: terminal.running is None)
     assert "hello Ada" in terminal.latest_output(2)
+
+
+def test_when_a_chunk_ends_in_a_space_then_the_view_shows_it_at_once():
+    from modwsgi_magics.engine.view import TerminalFeed
+
+    feed = TerminalFeed("/tmp/x/cell")
+    screen = Screen()
+    feed.subscribe(screen)
+    feed.feed(b">>>")
+    feed.feed(b" ")  # a REPL's prompt, cut in two
+    assert screen.text == ">>> "
+    feed.feed(b"\r\n __modwsgi_")  # the engine's line, cut: held back...
+    feed.feed(b'magics_run 3 strict; builtin source "$__modwsgi_magics_cell"\r\nok\r\n')
+    assert screen.text == ">>> \r\nok\r\n"  # ...and hidden whole

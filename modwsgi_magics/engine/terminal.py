@@ -333,6 +333,9 @@ class Terminal:
         :class:`TerminalBusy` naming it. Keys typed while something runs go to it.
         """
         with self._lock:
+            if self._job is not None and not self._job.typed and self._feed is not None:
+                # A cell's command runs with echo off; a terminal would show ^C.
+                self._feed.show_keys("^C" * text.count("\x03"))
             if self._job is not None or self.exited:
                 self._typed = ""
             else:

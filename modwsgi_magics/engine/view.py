@@ -90,7 +90,8 @@ class TerminalFeed:
         if not final:
             cut = text.rfind("\n") + 1
             tail = text[cut:]
-            if tail and self._might_be_engine(tail):
+            at_line_start = cut > 0 or self._line_start
+            if at_line_start and len(tail) > 1 and self._might_be_engine(tail):
                 text, self._held = text[:cut], tail
         if text:
             self._show(hide_engine(text, self._cell_path, self._engine_lines))
@@ -112,6 +113,10 @@ class TerminalFeed:
                 text = "" if self._line_start else "\r\n"
                 text += prompt_text(self.cwd, self.virtualenv, self.home)
             self._emit(text + command_text(command))
+
+    def show_keys(self, text: str) -> None:
+        """Keys a terminal would echo but this one, running a cell, does not (``^C``)."""
+        self._show(text)
 
     def ended(self, how: str) -> None:
         """The shell ended: say so, dimmed, where the next prompt would be."""
