@@ -108,6 +108,11 @@ def lab(app_port) -> Iterator[Lab]:
         )
     )
     book.cells.append(nbformat.v4.new_code_cell("%terminal open"))
+    book.cells.append(
+        nbformat.v4.new_code_cell(
+            "%%execute2\nprintf '\\033[31mred\\033[0m\\n'; printf ' 10%%\\r100%%\\n'"
+        )
+    )
     nbformat.write(book, work / "panel.ipynb")
     notebook(work / "other.ipynb", "%load_ext modwsgi_magics", "%%execute1\necho only-in-other")
     notebook(work / "plain.ipynb", "print('no terminals here')")
@@ -275,13 +280,36 @@ def test_when_a_cell_first_uses_a_terminal_then_the_panel_opens_with_both(page, 
 
 def test_when_shell_magics_are_in_cells_then_they_are_highlighted_as_shell(page):
     panel = page.locator(".jp-NotebookPanel:visible").first
-    wait_until(lambda: (panel.get_attribute("data-modwsgi-magics-shell") or "0") == "5")
+    wait_until(lambda: (panel.get_attribute("data-modwsgi-magics-shell") or "0") == "6")
     assert "shell" not in (
         page.locator(".jp-NotebookPanel:visible .jp-Cell").nth(0).get_attribute("class") or ""
     )
     # The shell mode tokenizes `$TYPED` as a variable: one span; Python's, two tokens.
     cell = page.locator(".jp-NotebookPanel:visible .jp-Cell").nth(3)
     assert cell.locator(".cm-line span:text-is('$TYPED')").count() == 1
+
+
+def test_when_output_has_colours_and_carriage_returns_then_the_view_draws_them(page):
+    run_cell(page, 9)
+    lines = shows(page, "2", r"\nred\n100%\n").splitlines()
+    row = lines.index("red")
+    cell = page.evaluate(
+        """(row) => {
+            const view = document.querySelector(".jp-ModwsgiMagics-view[data-terminal='2']");
+            const cell = view.modwsgiTerminal.buffer.active.getLine(row).getCell(0);
+            return [cell.getChars(), cell.isFgPalette(), cell.getFgColor()];
+        }""",
+        row,
+    )
+    assert cell == ["r", True, 1]  # red, as SGR 31 asked
+    prompt = page.evaluate(
+        """() => {
+            const view = document.querySelector(".jp-ModwsgiMagics-view[data-terminal='2']");
+            const cell = view.modwsgiTerminal.buffer.active.getLine(0).getCell(0);
+            return [cell.getChars(), cell.getFgColor(), Boolean(cell.isBold())];
+        }"""
+    )
+    assert prompt == ["~", 4, True]  # the prompt's folder in bold blue
 
 
 def test_when_the_learner_types_into_terminal_2_then_cells_see_it(page):

@@ -39,7 +39,7 @@ from .protocol import StatusRecord, run_line
 from .reader import TerminalReader
 from .results import Readiness, RunResult, TerminalStatus
 from .shell import ShellProcess
-from .view import TerminalFeed
+from .view import TerminalFeed, typed_line
 
 #: Quiet time after which the engine checks whether a command waits for input.
 INPUT_CHECK_AFTER = 0.3
@@ -61,8 +61,6 @@ CTRL_C_RECHECK = 0.05
 #: How long a cell waits for a command the learner typed into a view to end
 #: (``cd app`` takes a moment to reach bash's next prompt) before it is refused.
 TYPED_COMMAND_WAIT = 1.0
-#: Escape sequences among typed keys (arrows, function keys): not part of a line.
-_KEY_ESCAPES = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|O.|.)?", re.DOTALL)
 
 InputCallback = Callable[[str], str | None]
 
@@ -339,7 +337,7 @@ class Terminal:
             if self._job is not None or self.exited:
                 self._typed = ""
             else:
-                line, entered, self._typed = _typed_line(self._typed, text)
+                line, entered, self._typed = typed_line(self._typed, text)
                 if entered:
                     budget = OutputBudget(self.max_output_chars)
                     job = Job(self._seq, line.strip(), True, budget, listening=False)
@@ -560,28 +558,6 @@ class Terminal:
             return None if group == os.getpgid(self.pid) else group
         except OSError:
             return None
-
-
-def _typed_line(line: str, keys: str) -> tuple[str, bool, str]:
-    """Follow the line a learner types at the prompt, as the tty's line editing does.
-
-    Returns the line entered (if Enter came), whether it came, and what
-    follows it. Backspace deletes, Ctrl-U and Ctrl-C start over.
-
-    >>> _typed_line("sleep 1", "0\\x7f00\\rls")
-    ('sleep 100', True, 'ls')
-    """
-    keys = _KEY_ESCAPES.sub("", keys)
-    for index, key in enumerate(keys):
-        if key in "\r\n":
-            return line, True, _typed_line("", keys[index + 1 :])[2]
-        if key in "\x7f\b":
-            line = line[:-1]
-        elif key in "\x03\x15":
-            line = ""
-        elif key >= " " or key == "\t":
-            line += key
-    return line, False, line
 
 
 @contextlib.contextmanager

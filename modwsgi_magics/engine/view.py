@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import re
 import threading
 from collections.abc import Callable
 
@@ -36,6 +37,8 @@ from .protocol import engine_lines, hide_engine
 
 #: A subscriber: gets each piece of the stream, in order.
 ViewCallback = Callable[[str], object]
+#: Escape sequences among typed keys (arrows, function keys): not part of a line.
+_KEY_ESCAPES = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|O.|.)?", re.DOTALL)
 #: The beginnings of the engine's own lines; a chunk that ends inside one is held back.
 _ENGINE_STARTS = (" __modwsgi_magics_run ", "{ __modwsgi_magics_prompt; }")
 
@@ -62,6 +65,28 @@ def command_text(command: str) -> str:
     'cd app\\r\\n> ls\\r\\n'
     """
     return "\r\n> ".join(command.rstrip("\n").split("\n")) + "\r\n"
+
+
+def typed_line(line: str, keys: str) -> tuple[str, bool, str]:
+    """Follow the line a learner types at the prompt, as the tty's line editing does.
+
+    Returns the line entered (if Enter came), whether it came, and what
+    follows it. Backspace deletes, Ctrl-U and Ctrl-C start over.
+
+    >>> typed_line("sleep 1", "0\\x7f00\\rls")
+    ('sleep 100', True, 'ls')
+    """
+    keys = _KEY_ESCAPES.sub("", keys)
+    for index, key in enumerate(keys):
+        if key in "\r\n":
+            return line, True, typed_line("", keys[index + 1 :])[2]
+        if key in "\x7f\b":
+            line = line[:-1]
+        elif key in "\x03\x15":
+            line = ""
+        elif key >= " " or key == "\t":
+            line += key
+    return line, False, line
 
 
 class TerminalFeed:
