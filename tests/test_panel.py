@@ -256,3 +256,19 @@ def test_when_a_chunk_ends_in_a_space_then_the_view_shows_it_at_once():
     feed.feed(b"\r\n __modwsgi_")  # the engine's line, cut: held back...
     feed.feed(b'magics_run 3 strict; builtin source "$__modwsgi_magics_cell"\r\nok\r\n')
     assert screen.text == ">>> \r\nok\r\n"  # ...and hidden whole
+
+
+def test_when_a_kernel_was_killed_then_the_next_one_removes_its_socket(tmp_path):
+    from modwsgi_magics.panel import PanelSocket
+
+    folder = tmp_path / "rt" / "modwsgi-magics"
+    folder.mkdir(parents=True, mode=0o700)
+    dead = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    dead.bind(str(folder / "kernel-dead.sock"))
+    dead.close()  # the file stays, as after a SIGKILL
+    served = PanelSocket(str(folder / "kernel-live.sock"))
+    try:
+        assert sorted(os.listdir(folder)) == ["kernel-live.sock"]
+    finally:
+        served.close()
+    assert os.listdir(folder) == []

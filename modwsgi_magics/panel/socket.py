@@ -78,9 +78,10 @@ class PanelSocket:
         self._viewers: list[_Viewer] = []
         self._lock = threading.Lock()
         self._closed = False
+        _remove_dead_sockets(os.path.dirname(path))  # kernels that were killed leave theirs
         with contextlib.suppress(FileNotFoundError):
             if stat.S_ISSOCK(os.lstat(path).st_mode):
-                os.unlink(path)  # left by a kernel that was killed (restart keeps the id)
+                os.unlink(path)  # a restart keeps the kernel's id, and so the path
         self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         old_umask = os.umask(0o177)
         try:
@@ -278,3 +279,25 @@ class _Viewer:
         finally:
             self.close()
             self._connection.close()
+
+
+def _remove_dead_sockets(folder: str) -> None:
+    """Remove the sockets in ``folder`` (ours, 0700) that no process listens on."""
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            try:
+                if not entry.name.endswith(".sock") or not stat.S_ISSOCK(
+                    entry.stat(follow_symlinks=False).st_mode
+                ):
+                    continue
+            except OSError:
+                continue
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+                probe.settimeout(0.2)
+                try:
+                    probe.connect(entry.path)
+                except ConnectionRefusedError:
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(entry.path)
+                except OSError:
+                    pass
