@@ -14,6 +14,7 @@ import {
 import {
   ICommandPalette,
   IFrame,
+  IThemeManager,
   MainAreaWidget,
   ToolbarButton,
   WidgetTracker
@@ -37,7 +38,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
   description: "The notebook kernel's two terminals, live, beside the notebook",
   autoStart: true,
   requires: [INotebookTracker],
-  optional: [ICommandPalette, ILayoutRestorer],
+  optional: [ICommandPalette, ILayoutRestorer, IThemeManager],
   activate
 };
 
@@ -45,10 +46,14 @@ function activate(
   app: JupyterFrontEnd,
   notebooks: INotebookTracker,
   palette: ICommandPalette | null,
-  restorer: ILayoutRestorer | null
+  restorer: ILayoutRestorer | null,
+  themes: IThemeManager | null
 ): void {
   const panels = new WidgetTracker<TerminalsPanel>({ namespace: 'modwsgi-magics' });
   const autoOpened = new Set<string>();
+  themes?.themeChanged.connect(() =>
+    requestAnimationFrame(() => panels.forEach(panel => panel.updateTheme()))
+  );
 
   const panelOf = (notebook: NotebookPanel) =>
     panels.find(panel => panel.notebook === notebook);

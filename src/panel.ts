@@ -46,6 +46,11 @@ export class TerminalsPanel extends SplitPanel {
     return this.notebook.context.path;
   }
 
+  /** JupyterLab's theme changed: so do the terminals. */
+  updateTheme(): void {
+    this.views.forEach(view => view.updateTheme());
+  }
+
   /** The kernel just started a terminal: connect the views that wait. */
   retryNow(): void {
     this.views.forEach(view => view.retryNow());

@@ -107,6 +107,11 @@ export class TerminalView extends Widget {
     return lines.join('\n');
   }
 
+  /** Follow JupyterLab's light or dark theme. */
+  updateTheme(): void {
+    this._xterm.options.theme = isLight() ? LIGHT : DARK;
+  }
+
   focusTerminal(): void {
     this._xterm.focus();
   }

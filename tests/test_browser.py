@@ -411,3 +411,17 @@ def test_when_several_notebooks_are_open_then_each_shows_its_own_terminals(page,
     time.sleep(1)
     assert page.locator(".jp-ModwsgiMagics-panel").count() == 2  # none for plain.ipynb
     snapshot(page, "08-several-notebooks")
+
+
+def test_when_the_theme_turns_dark_then_so_do_the_terminals(page):
+    page.locator(".lm-MenuBar-itemLabel:text-is('Settings')").click()
+    page.locator(".lm-Menu-itemLabel:text-is('Theme')").hover()
+    page.locator(".lm-Menu-itemLabel:text-is('JupyterLab Dark')").click()
+    wait_until(
+        lambda: page.evaluate(
+            """() => [...document.querySelectorAll(".jp-ModwsgiMagics-view")]
+                .every(view => view.modwsgiTerminal.options.theme.background === '#000')"""
+        )
+    )
+    page.locator("#jupyterlab-splash").wait_for(state="detached")
+    snapshot(page, "09-dark-theme")
