@@ -49,6 +49,7 @@ export class TerminalView extends Widget {
   private _timer: number | null = null;
   private _opened = false;
   private _connecting = false;
+  private _told = false; // said that the kernel has no terminals yet
   private _settings = ServerConnection.makeSettings();
 
   constructor(name: string) {
@@ -163,6 +164,13 @@ export class TerminalView extends Widget {
       if (serves) {
         this._open(kernelId);
       } else {
+        if (!this._told) {
+          this._told = true;
+          this._xterm.write(
+            '\x1b[2m(no terminals in this kernel yet: they start with the first ' +
+              '%%execute cell, after %load_ext modwsgi_magics)\x1b[0m\r\n'
+          );
+        }
         this._retryLater();
       }
     } finally {
@@ -195,6 +203,7 @@ export class TerminalView extends Widget {
     this._socket = socket;
     socket.onopen = () => {
       this._retries = 0;
+      this._told = false;
     };
     // One message carries one or more lines, a JSON array each.
     socket.onmessage = event => {

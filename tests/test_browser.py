@@ -411,6 +411,20 @@ def test_when_several_notebooks_are_open_then_each_shows_its_own_terminals(page,
     time.sleep(1)
     assert page.locator(".jp-ModwsgiMagics-panel").count() == 2  # none for plain.ipynb
     snapshot(page, "08-several-notebooks")
+    page.locator(".jp-NotebookPanel:visible .jp-Cell").first.click()  # the current notebook
+    page.keyboard.press("Control+Shift+c")  # the command palette
+    page.keyboard.type("Show Terminals of the Notebook Kernel")
+    page.keyboard.press("Enter")
+    wait_until(lambda: page.locator(".jp-ModwsgiMagics-panel").count() == 3)
+    wait_until(  # asked for, it says why it is empty
+        lambda: page.evaluate(
+            """() => [...document.querySelectorAll(".jp-ModwsgiMagics-view")]
+                .some(view => view.modwsgiText().includes('no terminals in this kernel yet'))"""
+        )
+    )
+    tab = page.locator(".lm-TabBar-tab:has-text('Terminals: plain.ipynb')")
+    tab.locator(".lm-TabBar-tabCloseIcon").click()
+    wait_until(lambda: page.locator(".jp-ModwsgiMagics-panel").count() == 2)
 
 
 def test_when_the_theme_turns_dark_then_so_do_the_terminals(page):
