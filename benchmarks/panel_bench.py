@@ -279,6 +279,8 @@ def main() -> int:
     parser.add_argument("--keys", type=int, default=200, help="keys to time (default 200)")
     parser.add_argument("--lines", type=int, default=100000, help="lines of seq (default 100000)")
     args = parser.parse_args()
+    # A SIGTERM (`timeout`) ends the run through its `finally`: JupyterLab goes too.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     results = run(args.keys, args.lines)
     print(f"| measure | {' | '.join(results)} |")
     print(f"|---|{'---|' * len(results)}")
