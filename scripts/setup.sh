@@ -10,6 +10,10 @@
 #    JupyterHub's configurable-http-proxy from npm, beside the virtualenv.
 #    As root it lives in /opt/modwsgi-magics, readable by the unprivileged
 #    `learner` account that runs the workshop (Apache refuses to serve as root).
+#    Installing the project from source builds its JupyterLab extension (the
+#    terminals panel, src/) with Node.js and jlpm, through the build hook in
+#    pyproject.toml; a wheel from PyPI ships it built.
+# 3. For the tests: Chromium (Debian's), which the browser tests drive.
 
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -64,6 +68,7 @@ make_venv() {
     # The venv's own pip (Debian 12: 23.0.1) installs all of this: no pip upgrade
     # from the network on every run.
     [[ -x $VENV/bin/python ]] || /usr/bin/python3 -m venv "$VENV"
+    need_node
     # Root installs a copy (the learner account cannot read /root); others edit in place.
     if [[ $(id -u) -eq 0 ]]; then
         "$VENV/bin/python" -m pip install -q --force-reinstall --no-deps "$REPO"
@@ -73,6 +78,39 @@ make_venv() {
         "$VENV/bin/python" -m pip install -q "$@" -e "${REPO}[$extras]"
     fi
     export MODWSGI_MAGICS_VENV=$VENV
+}
+
+# Node.js 18 or newer builds the JupyterLab extension from source.
+need_node() {
+    local major
+    major=$(node --version 2>/dev/null | sed -E 's/^v([0-9]+).*/\1/')
+    if [[ -n $major && $major -ge 18 ]]; then
+        return 0
+    fi
+    if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+        echo "setup: installing nodejs and npm (the JupyterLab extension is built from source)"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+    else
+        echo "setup: building the JupyterLab extension needs Node.js 18 or newer. Install with:" >&2
+        echo "    sudo apt-get install -y nodejs npm" >&2
+        exit 1
+    fi
+}
+
+# Debian's Chromium, for the browser tests (never a browser download of Playwright's).
+install_chromium() {
+    [[ -x /usr/bin/chromium ]] && return 0
+    if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+        echo "setup: installing chromium (the browser tests drive it)"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq --no-install-recommends chromium >/dev/null
+    else
+        echo "setup: no /usr/bin/chromium: the browser tests will be skipped. Install with:" >&2
+        echo "    sudo apt-get install -y chromium" >&2
+    fi
 }
 
 ensure_learner() {

@@ -14,6 +14,7 @@ TEST_DEBIAN_PACKAGES=(shellcheck)
 DEBIAN_PACKAGES+=("${TEST_DEBIAN_PACKAGES[@]}")
 TOOLS+=("${TEST_DEBIAN_PACKAGES[@]}")
 install_system_packages
+install_chromium
 if [[ $(id -u) -eq 0 ]]; then install_classroom_packages; fi
 make_venv test,classroom
 if [[ $(id -u) -eq 0 ]]; then install_proxy; fi

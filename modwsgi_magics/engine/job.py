@@ -48,6 +48,7 @@ class Job:
     ctrl_c_sent: bool = False  # the engine pressed Ctrl-C for this job
     never_started: bool = False  # that Ctrl-C discarded the typed line
     expanded: str = ""  # the text bash expanded for this job (its readiness URL)
+    typed: bool = False  # a command a learner entered in a view (terminal.send_keys)
 
     # -- from the reader thread, under the terminal's lock -----------------------
 

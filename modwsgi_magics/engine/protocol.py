@@ -31,9 +31,12 @@ engine, all inside a private 0700 scratch folder or the pty itself:
    and the engine knows the cell never started.
 
 3. **The pty.** Echo is off, ``PS1`` and ``PS2`` are empty, so neither the
-   typed line nor a prompt shows. Where a program turns echo back on, or a
-   cell runs ``set -v``/``set -x``, bash shows the engine's own lines; the
-   reader removes them with :func:`engine_lines`.
+   typed line nor a prompt shows. (With a view, ``view.py``, echo is on while
+   the terminal is idle, so that a learner's typing shows; a cell turns it off
+   before its line is typed. The view draws the prompt itself.) Where a
+   program turns echo back on, or a cell runs ``set -v``/``set -x``, bash
+   shows the engine's own lines; the reader removes them with
+   :func:`engine_lines`.
 
 ``PROMPT_COMMAND`` and the three functions are read-only in the terminal, so a
 cell cannot break the protocol by assigning them.

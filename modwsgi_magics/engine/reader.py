@@ -37,6 +37,8 @@ class TerminalReader:
         self._decoder = TerminalDecoder()
         self._engine_lines = engine_lines(process.cell_path)
         self._status_buffer = b""
+        #: Also gets every byte read from the pty, as read: a view's feed (view.py).
+        self.on_bytes: Callable[[bytes], None] | None = None
         self.thread = threading.Thread(
             target=self._loop, name=f"terminal-{name}-reader", daemon=True
         )
@@ -69,6 +71,8 @@ class TerminalReader:
                 break
             if not data:
                 break
+            if self.on_bytes is not None:
+                self.on_bytes(data)
             self._emit(self._decoder.feed(data))
         if final:
             self._emit(self._decoder.flush())

@@ -155,6 +155,28 @@ class ShellProcess:
         count = fcntl.ioctl(self.slave, termios.FIONREAD, b"\0\0\0\0")
         return int(struct.unpack("i", count)[0])
 
+    def set_echo(self, on: bool) -> None:
+        """Turn the tty's echo on (an idle terminal with a view) or off."""
+        with contextlib.suppress(termios.error):
+            attrs = termios.tcgetattr(self.slave)
+            lflag = attrs[3] | termios.ECHO if on else attrs[3] & ~termios.ECHO
+            if lflag != attrs[3]:
+                attrs[3] = lflag
+                termios.tcsetattr(self.slave, termios.TCSANOW, attrs)
+
+    def resize(self, rows: int) -> None:
+        """Set the terminal's height; programs get SIGWINCH. The width stays."""
+        with contextlib.suppress(OSError):
+            _, columns = self.size()
+            fcntl.ioctl(self.slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+
+    def size(self) -> tuple[int, int]:
+        """The terminal's rows and columns."""
+        rows, columns, _, _ = struct.unpack(
+            "HHHH", fcntl.ioctl(self.slave, termios.TIOCGWINSZ, b"\0" * 8)
+        )
+        return rows, columns
+
     def press_ctrl_c(self, shell_pid: int) -> None:
         """Ctrl-C as the terminal would deliver it: typed, which signals the
         foreground job and discards unread input; or, where a program turned

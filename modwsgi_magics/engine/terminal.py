@@ -40,6 +40,7 @@ from .protocol import StatusRecord, run_line
 from .reader import TerminalReader
 from .results import Readiness, RunResult, TerminalStatus
 from .shell import ShellProcess
+from .view import TerminalFeed, typed_line
 
 #: Quiet time after which the engine checks whether a command waits for input.
 INPUT_CHECK_AFTER = 0.3
@@ -65,6 +66,9 @@ TYPED_LINE_QUIET = 0.05
 #: Quiet time after which a relay to a program elsewhere (``ssh``, ``docker run
 #: -it``) counts as waiting for input: what waits behind it cannot be seen.
 RELAY_QUIET = 1.0
+#: How long a cell waits for a command the learner typed into a view to end
+#: (``cd app`` takes a moment to reach bash's next prompt) before it is refused.
+TYPED_COMMAND_WAIT = 1.0
 
 InputCallback = Callable[[str], str | None]
 
@@ -97,7 +101,11 @@ class Terminal:
         self.errexit = False  # `set -e` on in the shell: its next failure ends it
         self.transcript = TailBuffer(transcript_bytes)
         self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)  # notified when a job ends
         self._job: Job | None = None
+        self._feed: TerminalFeed | None = None
+        self._typed = ""  # what a view typed at the prompt since its last Enter
+        self._home = (env if env is not None else os.environ).get("HOME", "")
         self._seq = 0
         self._last_output = time.monotonic()
         self._started = threading.Event()
@@ -109,6 +117,7 @@ class Terminal:
         self.tty_path = self._process.tty_path
         self._master = self._process.master
         reader = TerminalReader(self._process, self._on_text, self._on_record, self._on_exit, name)
+        self._reader = reader
         reader.start()
         self._finalizer = weakref.finalize(self, _teardown, self._process, reader.thread)
         if not self._started.wait(start_timeout) or self.exit_status is not None:
@@ -156,26 +165,39 @@ class Terminal:
             return
         self.cwd, self.virtualenv = record.cwd, record.virtualenv
         self.errexit = "e" in record.flags
+        if self._feed is not None:
+            self._feed.prompt(record.cwd, record.virtualenv)
         if record.seq == 0 and not self._started.is_set():
             self._started.set()
             return
         with self._lock:
-            job = self._job
-            if job is None:
-                return  # a prompt after Ctrl-C on an idle shell, say
-            if job.seq == record.seq:
-                self.last_status = record.status
-                if record.failed_status is not None:
-                    job.end(record.failed_status, record.failed_line)
-                else:
-                    job.end(record.status)
-            elif job.ctrl_c_sent and not job.begun:
-                # Our Ctrl-C reached bash before it read the typed line, which
-                # the terminal then discarded: the cell never started.
-                job.end(130, never_started=True)
+            if self._end_job(record) and self._feed is not None:
+                # Idle at a prompt with a view: keys typed there echo, as in
+                # any terminal. A cell turns echo off again before it types;
+                # a stray prompt (Ctrl-C at an idle shell) changes nothing.
+                self._process.set_echo(True)
+
+    def _end_job(self, record: StatusRecord) -> bool:
+        """End the job that ``record`` (a prompt) says has ended; False when it
+        ends none. Call with the lock."""
+        job = self._job
+        if job is None:
+            return False  # a prompt after Ctrl-C on an idle shell, say
+        if job.seq == record.seq:
+            self.last_status = record.status
+            if record.failed_status is not None:
+                job.end(record.failed_status, record.failed_line)
             else:
-                return
-            self._job = None
+                job.end(record.status)
+        elif job.ctrl_c_sent and not job.begun:
+            # Our Ctrl-C reached bash before it read the typed line, which
+            # the terminal then discarded: the cell never started.
+            job.end(130, never_started=True)
+        else:
+            return False
+        self._job = None
+        self._idle.notify_all()
+        return True
 
     def _on_exit(self, code: int) -> None:
         with self._lock:
@@ -183,6 +205,10 @@ class Terminal:
             job, self._job = self._job, None
             if job is not None:
                 job.end(code, exited=True)
+            self._idle.notify_all()
+        if self._feed is not None:
+            how = f"killed by signal {-code}" if code < 0 else f"exit status {code}"
+            self._feed.ended(f"terminal {self.name}: the shell ended ({how})")
         self._started.set()
 
     # -- running commands -----------------------------------------------------
@@ -358,6 +384,63 @@ class Terminal:
         quiet = time.monotonic() - self._last_output
         return self._waits_for_input(quiet)
 
+    # -- views (engine/view.py) -------------------------------------------------
+
+    def watch(self) -> TerminalFeed:
+        """The terminal as a screen shows it, for views such as the JupyterLab panel.
+
+        From the first call on, the feed keeps the scrollback and, while the
+        terminal is idle, its tty echoes what is typed (:meth:`send_keys`).
+        """
+        with self._lock:
+            if self._feed is None:
+                self._feed = TerminalFeed(
+                    self._process.cell_path, home=self._home, limit=self.transcript.limit
+                )
+                self._feed.cwd, self._feed.virtualenv = self.cwd, self.virtualenv
+                self._reader.on_bytes = self._feed.feed
+                if self._job is None and not self.exited:
+                    self._feed.prompt(self.cwd, self.virtualenv)
+                    self._process.set_echo(True)
+            return self._feed
+
+    def send_keys(self, text: str) -> None:
+        """Keys a learner typed into a view: a command, Ctrl-C, an answer, REPL keys.
+
+        A line entered at the idle prompt makes the terminal busy, as a cell's
+        command does, until bash's next prompt; a cell meanwhile waits a moment
+        for it (``cd app``), then is refused (``sleep 100``, a server) with
+        :class:`TerminalBusy` naming it. Keys typed while something runs go to it.
+        """
+        with self._lock:
+            if self._job is not None and not self._job.typed and self._feed is not None:
+                # A cell's command runs with echo off; a terminal would show ^C.
+                self._feed.show_keys("^C" * text.count("\x03"))
+            if self._job is not None or self.exited:
+                self._typed = ""
+            else:
+                line, entered, self._typed = typed_line(self._typed, text)
+                if entered:
+                    budget = OutputBudget(self.max_output_chars)
+                    job = Job(self._seq, line.strip(), True, budget, listening=False)
+                    job.typed = job.begun = True
+                    job.seen_until = self.transcript.end
+                    self._job = job
+        self._process.type(text.encode())
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """Rows and columns, as programs see them ((0, 0) once closed)."""
+        try:
+            return self._process.size()
+        except OSError:
+            return 0, 0
+
+    def resize(self, rows: int) -> None:
+        """Give programs ``rows`` lines (a view's height). The width stays the
+        engine's (``columns``), so that cells print as they did without a view."""
+        self._process.resize(rows=max(5, min(rows, 1000)))
+
     def latest_output(self, lines: int, quiet: float = 0.1, timeout: float = 1.0) -> str:
         """The transcript's last ``lines``, once output has paused for ``quiet`` s.
 
@@ -416,6 +499,8 @@ class Terminal:
         if self.exited:
             raise TerminalExited.from_status(self.name, self.exit_status, self.errexit)
         with self._lock:
+            if self._job is not None and self._job.typed:
+                self._idle.wait_for(lambda: self._job is None, TYPED_COMMAND_WAIT)
             if self._job is not None:
                 busy = self._job
                 raise TerminalBusy.from_command(
@@ -427,6 +512,8 @@ class Terminal:
             job = Job(self._seq, command, background, budget, on_output)
             job.seen_until = self.transcript.end
             self._job = job
+            if self._feed is not None:
+                self._feed.command(command)
         try:
             self._process.write_cell(command if command.endswith("\n") else command + "\n")
             self._process.prepare_to_type()

@@ -29,13 +29,15 @@ from ..engine import (
     Terminal,
     TerminalExited,
 )
+from ..panel import PanelSocket
 from ..syntax import CTRL_C, EXECUTE_MAGICS, TERMINALS, unescape
+from .frontend import kernel_socket, proxied, tell_frontend
 from .options import ExecuteOptions, execute_arguments, parse_execute_options, split_options
 
 #: A prompt whose answer should not be echoed in the notebook.
 PASSWORD_PROMPT = re.compile(r"pass(?:word|phrase)\b[^\n]*$", re.IGNORECASE)
 #: The actions of ``%terminal``, as its help lists them.
-TERMINAL_ACTIONS = ("status", "show", "interrupt", "restart", "input", "clear")
+TERMINAL_ACTIONS = ("status", "show", "interrupt", "restart", "input", "clear", "open", "open-url")
 #: ``%terminal input N TEXT``: TEXT is everything after the space that follows N.
 _INPUT_LINE = re.compile(r"\s*input\s+(?P<target>\S+) (?P<text>.*)\Z", re.DOTALL)
 
@@ -88,6 +90,8 @@ class TerminalMagics(Magics):
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
         self.terminals: dict[str, Terminal] = {}
+        self._panel: PanelSocket | None = None  # the kernel's socket for the JupyterLab panel
+        self._panel_tried = False
         for name, terminals, summary in EXECUTE_MAGICS:
             magic = self._make_execute_magic(name, terminals, summary)
             self.magics["line"][name] = magic
@@ -234,8 +238,19 @@ class TerminalMagics(Magics):
                 max_output_chars=self.max_output_chars,
             )
             self.terminals[name] = terminal
+            panel = self._serve_panel()
+            if panel is not None:
+                panel.publish(name, terminal)
+                tell_frontend("started", terminal=name)
         terminal.max_output_chars = self.max_output_chars
         return terminal
+
+    def _serve_panel(self) -> PanelSocket | None:
+        """The kernel's socket for the terminals panel, opened on first use."""
+        if not self._panel_tried:
+            self._panel_tried = True
+            self._panel = kernel_socket()
+        return self._panel
 
     # -- %terminal -------------------------------------------------------------
 
@@ -250,14 +265,16 @@ class TerminalMagics(Magics):
         help="status (the default): a table of the terminals; show: the latest output of "
         "terminal N, server logs too; interrupt: Ctrl-C what runs there; restart: a fresh "
         "shell (everything started there ends); input: type TEXT (\\n is Enter) into "
-        "terminal N; clear: forget the kept output of terminal N",
+        "terminal N; clear: forget the kept output of terminal N; open: show the terminals "
+        "panel in JupyterLab; open-url URL: open a local web app (http://localhost:PORT/) in a "
+        "JupyterLab tab, through jupyter-server-proxy",
     )
     @argument(
         "target",
         nargs="?",
         metavar="N",
         help="a terminal: 1, 2, or another started (3, a --terminal NAME); all for "
-        "interrupt, restart, clear",
+        "interrupt, restart, clear; the URL for open-url",
     )
     @argument("text", nargs="*", metavar="TEXT", help="for input: the text to type")
     @argument("--lines", type=int, default=100, metavar="K", help="for show: how many lines")
@@ -269,6 +286,9 @@ class TerminalMagics(Magics):
             if args.target or args.text:
                 raise UsageError("usage: %terminal [status]")
             self._print_status()
+            return
+        if args.action in ("open", "open-url"):
+            self._open(args.action, args.target, args.text)
             return
         if args.target is None:
             raise UsageError(f"usage: %terminal {args.action} N")
@@ -293,6 +313,24 @@ class TerminalMagics(Magics):
     def names_in_use(self) -> tuple[str, ...]:
         """Terminals 1 and 2, then every other started, in the order they started."""
         return TERMINALS + tuple(name for name in self.terminals if name not in TERMINALS)
+
+    def _open(self, action: str, url: str | None, rest: list[str]) -> None:
+        """``%terminal open`` and ``%terminal open-url URL``: cues to the JupyterLab panel."""
+        if rest or (action == "open") != (url is None):
+            raise UsageError("usage: %terminal open, or %terminal open-url URL")
+        if self._serve_panel() is None:
+            raise UsageError(
+                f"%terminal {action}: the terminals panel lives in JupyterLab; this is no kernel"
+            )
+        if url is None:
+            tell_frontend("open")
+            return
+        try:
+            port, path = proxied(url)
+        except ValueError as err:
+            raise UsageError(f"%terminal open-url: {err}") from None
+        tell_frontend("open-url", port=port, path=path)
+        print(f"{url} opens in a JupyterLab tab, at proxy/{port}{path} (jupyter-server-proxy)")
 
     def _names(self, word: str, allow_all: bool = True) -> tuple[str, ...]:
         if word == "all" and allow_all:
@@ -345,3 +383,6 @@ class TerminalMagics(Magics):
         for terminal in self.terminals.values():
             terminal.close()
         self.terminals.clear()
+        if self._panel is not None:
+            self._panel.close()
+        self._panel, self._panel_tried = None, False
