@@ -26,7 +26,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import free_port, wait_until
+from helpers import free_port, wait_until
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM = os.environ.get("MODWSGI_MAGICS_CHROMIUM", "/usr/bin/chromium")

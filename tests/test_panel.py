@@ -13,9 +13,8 @@ import stat
 import time
 
 import pytest
-from conftest import wait_until
+from helpers import run_cell, wait_until
 from jupyter_client.manager import start_new_kernel
-from test_kernel import run
 
 from modwsgi_magics import Terminal
 from modwsgi_magics.engine import TerminalBusy
@@ -156,7 +155,7 @@ class Client:
 def kernel(tmp_path):
     manager, client = start_new_kernel(kernel_name="python3", cwd=str(tmp_path))
     try:
-        run(client, "%load_ext modwsgi_magics")
+        run_cell(client, "%load_ext modwsgi_magics")
         yield manager, client
     finally:
         client.stop_channels()
@@ -167,7 +166,7 @@ def test_when_a_kernel_starts_a_terminal_then_its_socket_serves_it_privately(ker
     manager, client = kernel
     path = socket_path(manager.connection_file)
     assert not os.path.exists(path)
-    run(client, "%%execute1\necho from-cell")
+    run_cell(client, "%%execute1\necho from-cell")
     assert stat.S_IMODE(os.stat(os.path.dirname(path)).st_mode) == 0o700
     assert stat.S_ISSOCK(os.stat(path).st_mode)
     view = Client(path, "1")
@@ -176,7 +175,7 @@ def test_when_a_kernel_starts_a_terminal_then_its_socket_serves_it_privately(ker
         assert view.messages[0] == ["setup", {"terminal": "1", "columns": 120, "rows": 40}]
         view.send(["stdin", "export TYPED=42\r"])
         view.read_until("export TYPED=42\r\n\x1b[1;34m")  # echoed, then the next prompt
-        reply, shown = run(client, "%%execute1 --expect 42\necho $TYPED")
+        reply, shown = run_cell(client, "%%execute1 --expect 42\necho $TYPED")
         assert reply["status"] == "ok" and shown == "42\n"
     finally:
         view.close()
@@ -184,13 +183,13 @@ def test_when_a_kernel_starts_a_terminal_then_its_socket_serves_it_privately(ker
 
 def test_when_terminal_2_is_not_started_then_its_view_waits_and_restart_resets(kernel):
     manager, client = kernel
-    run(client, "%%execute1\ntrue")
+    run_cell(client, "%%execute1\ntrue")
     view = Client(socket_path(manager.connection_file), "2")
     try:
         assert view.next()[0] == "waiting"
-        run(client, "%%execute2\necho two")
+        run_cell(client, "%%execute2\necho two")
         view.read_until("\r\ntwo\r\n")
-        run(client, "%terminal restart 2")
+        run_cell(client, "%terminal restart 2")
         while view.next() != ["reset"]:
             pass
         view.read_until("$ ")
@@ -202,8 +201,8 @@ def test_when_terminal_2_is_not_started_then_its_view_waits_and_restart_resets(k
 def test_when_the_kernel_shuts_down_then_its_socket_is_gone(tmp_path):
     manager, client = start_new_kernel(kernel_name="python3", cwd=str(tmp_path))
     try:
-        run(client, "%load_ext modwsgi_magics")
-        run(client, "%%execute1\ntrue")
+        run_cell(client, "%load_ext modwsgi_magics")
+        run_cell(client, "%%execute1\ntrue")
         path = socket_path(manager.connection_file)
         assert os.path.exists(path)
     finally:
@@ -214,9 +213,9 @@ def test_when_the_kernel_shuts_down_then_its_socket_is_gone(tmp_path):
 
 def test_when_open_url_is_given_a_remote_host_then_it_is_refused(kernel):
     _, client = kernel
-    reply, shown = run(client, "%terminal open-url http://example.org/")
+    reply, shown = run_cell(client, "%terminal open-url http://example.org/")
     assert reply["status"] == "error" and "not a URL of this machine" in shown
-    reply, shown = run(client, "%terminal open-url localhost:8000")
+    reply, shown = run_cell(client, "%terminal open-url localhost:8000")
     assert reply["status"] == "ok" and "proxy/8000/" in shown
 
 
@@ -245,6 +244,7 @@ def test_when_a_cell_asks_then_an_answer_typed_in_the_view_reaches_the_command(t
 
 
 def test_when_a_chunk_ends_in_a_space_then_the_view_shows_it_at_once():
+    from modwsgi_magics.engine.protocol import run_line
     from modwsgi_magics.engine.view import TerminalFeed
 
     feed = TerminalFeed("/tmp/x/cell")
@@ -253,8 +253,9 @@ def test_when_a_chunk_ends_in_a_space_then_the_view_shows_it_at_once():
     feed.feed(b">>>")
     feed.feed(b" ")  # a REPL's prompt, cut in two
     assert screen.text == ">>> "
-    feed.feed(b"\r\n __modwsgi_")  # the engine's line, cut: held back...
-    feed.feed(b'magics_run 3 strict; builtin source "$__modwsgi_magics_cell"\r\nok\r\n')
+    line = run_line(3, strict=True).replace(b"\n", b"\r\n")  # as set -v echoes it
+    feed.feed(b"\r\n" + line[:12])  # the engine's line, cut: held back...
+    feed.feed(line[12:] + b"ok\r\n")
     assert screen.text == ">>> \r\nok\r\n"  # ...and hidden whole
 
 

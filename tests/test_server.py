@@ -11,9 +11,8 @@ import urllib.error
 import urllib.request
 
 import pytest
-from conftest import free_port, wait_until
+from helpers import free_port, run_cell, wait_until
 from jupyter_client import BlockingKernelClient
-from test_kernel import run
 
 websocket = pytest.importorskip("websocket")
 pytest.importorskip("jupyter_server")
@@ -109,8 +108,8 @@ def read_until(socket, text: str, seen: list[list] | None = None) -> str:
 def test_when_a_kernel_starts_a_terminal_then_the_server_relays_it(server, kernel):
     kernel_id, client = kernel
     assert server.request(f"/modwsgi-magics/kernels/{kernel_id}") == {"terminals": False}
-    run(client, "%load_ext modwsgi_magics")
-    run(client, "%%execute1\necho from-cell")
+    run_cell(client, "%load_ext modwsgi_magics")
+    run_cell(client, "%%execute1\necho from-cell")
     assert server.request(f"/modwsgi-magics/kernels/{kernel_id}") == {"terminals": True}
     socket = server.socket(kernel_id, "1")
     try:
@@ -126,8 +125,8 @@ def test_when_a_kernel_starts_a_terminal_then_the_server_relays_it(server, kerne
 
 def test_when_no_token_is_given_then_nothing_is_reached(server, kernel):
     kernel_id, client = kernel
-    run(client, "%load_ext modwsgi_magics")
-    run(client, "%%execute1\ntrue")
+    run_cell(client, "%load_ext modwsgi_magics")
+    run_cell(client, "%%execute1\ntrue")
     with pytest.raises(urllib.error.HTTPError) as refused:
         server.request(f"/modwsgi-magics/kernels/{kernel_id}", token="wrong")
     assert refused.value.code == 403
