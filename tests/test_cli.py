@@ -482,7 +482,7 @@ def test_when_the_hugo_workshop_is_converted_and_run_then_its_server_and_images_
     converted = cli("convert", WORKSHOPS / "hugo", "-o", joined, "--var", f"server_port={port}")
     assert converted.returncode == 0, converted.stderr
     assert converted.stdout.splitlines() == [
-        f"wrote {joined} (24 cells, 10 code)",
+        f"wrote {joined} (26 cells, 11 code)",
         f"copied 4 image(s) to {tmp_path / 'workshop' / 'images'}",
         f"copied the workshop's exercises to {tmp_path / 'workshop' / 'exercises'}",
     ]
@@ -497,10 +497,11 @@ def test_when_the_hugo_workshop_is_converted_and_run_then_its_server_and_images_
     assert "<h1>The exercise site</h1>" in shown[3]  # ~/exercises/site/index.html
     assert f"Serving HTTP on 127.0.0.1 port {port}" in shown[4]
     assert "<h1>The exercise site</h1>" in shown[5]  # curl, from terminal 2
-    assert shown[6].strip() == "Hello from the summary"
-    assert shown[7] == ">>> "  # python3 -q, --bg: ready once it waits at its prompt
-    assert "the answer is 42\n>>> " in shown[8]
-    assert shown[9] == "exit()\n"
+    assert "opens in a JupyterLab tab, at proxy/" in shown[6]  # dashboard:open-url
+    assert shown[7].strip() == "Hello from the summary"
+    assert shown[8] == ">>> "  # python3 -q, --bg: ready once it waits at its prompt
+    assert "the answer is 42\n>>> " in shown[9]
+    assert shown[10] == "exit()\n"
     assert not servers_on(port)
 
 

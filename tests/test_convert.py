@@ -518,7 +518,8 @@ def test_when_a_page_has_front_matter_then_title_is_a_heading_and_lines_count_fr
     converted = read_page(text, "p.md")
     assert (converted.title, converted.meta["weight"]) == ("Setting up", 3)
     assert notes([converted]) == [
-        "p.md:8: `dashboard:open-url` kept as a note: it has no notebook equivalent"
+        "p.md:8: `dashboard:open-url` kept as a note: it has no notebook equivalent: only a "
+        "local web app (http://localhost:PORT/) opens, in a JupyterLab tab"
     ]
     assert markdown_cells(text)[0] == "# Setting up"
 
@@ -1006,7 +1007,10 @@ SERVERS = [
         url: http://localhost:9000/
         ```
         """,
-        ["%%execute-1 --bg --wait-url http://localhost:9000/\nnode app.js --port 9000"],
+        [
+            "%%execute-1 --bg --wait-url http://localhost:9000/\nnode app.js --port 9000",
+            "%terminal open-url http://localhost:9000/",  # a JupyterLab tab
+        ],
     ),
     (
         "a server with no known port, used on some port",
@@ -1055,7 +1059,11 @@ SERVERS = [
         echo next
         ```
         """,
-        ["%%execute-2\ncurl -s localhost:8080", "%%execute-2\necho next"],
+        [
+            "%%execute-2\ncurl -s localhost:8080",
+            "%terminal open-url http://localhost:8080/",
+            "%%execute-2\necho next",
+        ],
     ),
 ]
 
@@ -1369,6 +1377,7 @@ def test_when_the_hugo_workshop_is_joined_then_it_reads_like_the_original(tmp_pa
         "%%execute-1 --bg --wait-url http://127.0.0.1:48123/\n"
         "python3 -m http.server 48123 --bind 127.0.0.1 --directory site",
         "%%execute-2\ncurl -sf http://127.0.0.1:48123/index.html",
+        "%terminal open-url http://localhost:48123/",  # dashboard:open-url: a JupyterLab tab
         '%%execute-2\necho "Hello from the summary"',  # the pathway's param, a global one
         "%%execute-2 --bg\npython3 -q",  # an interactive program: the next blocks go to it
         '%%execute-2\nanswer = 6 * 7\nprint("the answer is", answer)',

@@ -101,7 +101,15 @@ class Note:
     line: int = 0
 
 
-Step = Markdown | Command | Interrupt | Input | Clear | Note
+@dataclass
+class OpenUrl:
+    """A page opened in the browser (``dashboard:open-url``): a JupyterLab tab."""
+
+    url: str
+    line: int = 0
+
+
+Step = Markdown | Command | Interrupt | Input | Clear | Note | OpenUrl
 
 
 def classify(info: str, body: str, line: int = 0) -> Step | None:
@@ -178,6 +186,18 @@ def _session(fields: dict[str, Any]) -> str:
     return session
 
 
+def _open_url(name: str, fields: dict[str, Any], line: int) -> OpenUrl:
+    """A local web app opens in a JupyterLab tab (``%terminal open-url``); any
+    other address stays a note: a notebook has no dashboard of its own."""
+    url = str(fields.get("url", "")).strip()
+    if not re.match(r"https?://(?:localhost|127\.0\.0\.1)(?::[\w${}]+)?(?:/|$)", url):
+        raise _Unusable(
+            "it has no notebook equivalent: only a local web app (http://localhost:PORT/) "
+            "opens, in a JupyterLab tab"
+        )
+    return OpenUrl(url, line)
+
+
 def _dashboard(name: str, fields: dict[str, Any], line: int) -> Markdown:
     """A dashboard tab holding a terminal of its own (``url: terminal:NAME``)."""
     url = str(fields.get("url", ""))
@@ -236,5 +256,6 @@ _YAML_ACTIONS: dict[str, Callable[[str, dict[str, Any], int], Step]] = {
     "terminal:clear-all": _clear,
     "workshop:copy": _copy,
     "dashboard:create-dashboard": _dashboard,
+    "dashboard:open-url": _open_url,
     "workshop:copy-and-edit": _copy,
 }

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 import yaml
 
 from ..syntax import TERMINALS, escape, execute_magic
-from .actions import Clear, Command, Input, Interrupt, Markdown, Note, Step
+from .actions import Clear, Command, Input, Interrupt, Markdown, Note, OpenUrl, Step
 from .interactive import ends_interactive, starts_interactive
 from .servers import first_line, listens_on, runs_until_stopped, uses
 
@@ -121,6 +121,8 @@ class _Linker:
         else:
             if isinstance(step, Note) and step.action in _BROWSER_ACTIONS:
                 self.used(step.body, ())
+            elif isinstance(step, OpenUrl):
+                self.used(step.url, ())
             self.emit(step)
 
     def command(self, command: Command, moved: bool = False) -> None:

@@ -25,7 +25,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from ..errors import WorkshopError
 from ..syntax import escape
-from .actions import Command, Input, Interrupt, Markdown, Note, Step, classify, fence
+from .actions import Command, Input, Interrupt, Markdown, Note, OpenUrl, Step, classify, fence
 from .linking import link_steps
 from .templating import render, substitute
 
@@ -182,6 +182,8 @@ def cell_source(step: Step) -> str | None:
         return f"%%{step.magic}\n<ctrl-c>"
     if isinstance(step, Input):
         return f"%terminal input {step.terminal} {escape(step.text)}"
+    if isinstance(step, OpenUrl):
+        return f"%terminal open-url {step.url}"
     return None
 
 

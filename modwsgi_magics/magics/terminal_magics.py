@@ -42,6 +42,21 @@ TERMINAL_ACTIONS = ("status", "show", "interrupt", "restart", "input", "clear", 
 _INPUT_LINE = re.compile(r"\s*input\s+(?P<target>\S+) (?P<text>.*)\Z", re.DOTALL)
 
 
+#: ``$NAME``, ``${NAME}`` and ``${NAME:-default}`` in a URL: the kernel's environment.
+_ENVIRONMENT_VARIABLE = re.compile(r"\$\{(\w+)(?::-([^}]*))?\}|\$(\w+)")
+
+
+def _expand_environment(text: str) -> str:
+    """``text`` with the kernel's environment variables filled in, as a shell would:
+    ``http://localhost:${WORKSHOP_PORT:-8000}/`` (a classroom sets the port)."""
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1) or match.group(3)
+        return os.environ.get(name) or (match.group(2) or "")
+
+    return _ENVIRONMENT_VARIABLE.sub(value, text)
+
+
 def terminal_label(name: str) -> str:
     """The bold heading of one terminal's part of a cell that runs in several."""
     return f"\x1b[1m[terminal {name}]\x1b[0m\n"
@@ -267,7 +282,8 @@ class TerminalMagics(Magics):
         "shell (everything started there ends); input: type TEXT (\\n is Enter) into "
         "terminal N; clear: forget the kept output of terminal N; open: show the terminals "
         "panel in JupyterLab; open-url URL: open a local web app (http://localhost:PORT/) in a "
-        "JupyterLab tab, through jupyter-server-proxy",
+        "JupyterLab tab, through jupyter-server-proxy (${VAR:-default} from the kernel's "
+        "environment)",
     )
     @argument(
         "target",
@@ -326,7 +342,7 @@ class TerminalMagics(Magics):
             tell_frontend("open")
             return
         try:
-            port, path = proxied(url)
+            port, path = proxied(_expand_environment(url))
         except ValueError as err:
             raise UsageError(f"%terminal open-url: {err}") from None
         tell_frontend("open-url", port=port, path=path)
