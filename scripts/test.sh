@@ -16,7 +16,7 @@ TOOLS+=("${TEST_DEBIAN_PACKAGES[@]}")
 install_system_packages
 install_chromium
 if [[ $(id -u) -eq 0 ]]; then install_classroom_packages; fi
-make_venv test,classroom
+make_venv test,test-lab,classroom
 if [[ $(id -u) -eq 0 ]]; then install_proxy; fi
 ensure_learner
 cd "$REPO"
