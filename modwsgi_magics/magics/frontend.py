@@ -54,8 +54,10 @@ def tell_frontend(event: str, **data: Any) -> None:
     """Send the panel ``event`` through a one-off comm (never a cell output)."""
     if _kernel_app() is None:
         return
-    import comm
-
+    try:
+        import comm  # ships with ipykernel 6.18 and newer; older kernels get no cues
+    except ImportError:
+        return
     with contextlib.suppress(Exception):  # no frontend is no error
         channel = comm.create_comm(target_name=COMM_TARGET, data={"event": event, **data})
         channel.close()
