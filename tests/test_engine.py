@@ -362,3 +362,39 @@ def test_when_stop_is_pressed_twice_then_the_next_signal_goes_at_once(terminal):
         terminal.run(f"{sys.executable} -u -c '{STUBBORN}'", on_output=press_stop)
     assert len(presses) == 2 and terminal.running is None
     assert terminal.run("echo idle").text == "idle\n"
+
+
+# Cells that fail only where failing is allowed, or that leave `$_` alone:
+# the check for commands bash dropped must pass them all.
+LEGITIMATE_CELLS = [
+    "[[ -f /nonexistent ]] || echo missing",
+    "f() { echo in-f; }\nfalse || f",
+    "printf 'echo sourced\\n' > sourced.sh\nfalse || source sourced.sh",
+    "true | cat\n(exit 1) || echo subshell",
+    "x=$(false) || echo assignment",
+    "false && echo no\necho yes",
+    "! true\necho yes",
+    "grep -q nothing /dev/null || echo no-match",
+    "set -o pipefail\nfalse | cat || echo pipefail\nset +o pipefail",
+    "for i in 1 2; do [[ $i == 3 ]] && echo three; done\necho loop",
+    "g() { return 1; }\ng || echo g-failed",
+    "h() { [[ -n '' ]] && echo x; }\nh || echo h-failed",
+    "sleep 0.1 &\nwait\necho waited",
+    "(( 0 )) || echo arithmetic",
+    "false || . /dev/null\necho dot",
+    "echo a | while read -r line; do echo got $line; done\necho piped",
+    "f2() { false || g2; }; g2() { echo g2; }\nf2",
+    "exit_code() {\n  return 3\n}\nexit_code || echo three",
+    "set -u\necho ${UNSET_WITH_DEFAULT:-default}\nset +u",
+]
+
+
+@pytest.mark.parametrize("body", LEGITIMATE_CELLS)
+def test_when_failing_is_allowed_where_it_happens_then_a_strict_cell_passes(terminal, body):
+    result = terminal.run(body)
+    assert (result.status, result.failed_line) == (0, None), result.output
+
+
+def test_when_a_command_reads_dollar_underscore_then_it_gets_the_last_word(terminal, tmp_path):
+    result = terminal.run(f"mkdir -p {tmp_path}/made && cd $_ && pwd\necho one two\necho $_")
+    assert result.output == f"{tmp_path}/made\none two\ntwo\n"

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from .output import OutputBudget, plain_text
+from .protocol import dropped_line
 from .results import RunResult
 
 #: Shows a piece of a command's output; what it returns is ignored (``sys.stdout.write``).
@@ -36,6 +37,7 @@ class Job:
     background: bool
     budget: OutputBudget
     on_output: OutputCallback | None = None  # the watching cell's
+    strict: bool = False  # the cell stops at its first failure
     started: float = field(default_factory=time.monotonic)
     events: queue.SimpleQueue[Event] = field(default_factory=queue.SimpleQueue)
     listening: bool = True  # False while a --bg command runs with no cell watching
@@ -127,12 +129,20 @@ class Job:
         tail = self.budget.finish() if finished else ""
         if tail and self.on_output:
             self.on_output(tail)
+        output = self.budget.kept() if finished else "".join(self.budget.head)
+        status, failed_line = self.status, self.failed_line
+        if self.strict and failed_line is None and status is not None and status < 128:
+            # bash dropped a command it could not expand and went on: that
+            # command failed, and a strict cell fails with it.
+            dropped = dropped_line(output, self.command)
+            if dropped is not None:
+                status, failed_line = status or 1, dropped
         return RunResult(
             command=self.command,
-            output=self.budget.kept() if finished else "".join(self.budget.head),
-            status=self.status,
+            output=output,
+            status=status,
             duration=time.monotonic() - self.started,
-            failed_line=self.failed_line,
+            failed_line=failed_line,
             omitted=self.budget.omitted,
             exited=self.exited,
             cwd=cwd,

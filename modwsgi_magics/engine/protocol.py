@@ -20,6 +20,22 @@ engine, all inside a private 0700 scratch folder or the pty itself:
    in double quotes, is expanded by bash in the cell's terminal (a readiness
    URL naming ``$PORT``) and comes back in the ``begin`` record.
 
+   Three things a prompt does that sourcing does not, kept by the protocol:
+
+   * *A ``return`` at the cell's top level* ends a sourced file quietly; a
+     prompt refuses it. So the cell file ends with :data:`END_LINE`
+     (``MODE`` gains ``/end``); a cell that never reached it, with no
+     failure, no syntax error and no signal, returned early and fails.
+   * *A command bash could not expand* (``set -u`` and an unset variable,
+     ``${VAR:?}``, ``$((1/0))``) is dropped with a message and no ``ERR``
+     trap, and the next line runs, as at a prompt. A strict cell fails
+     afterwards, at that line, going by bash's message (:func:`dropped_line`).
+   * *The learner's own ``ERR`` trap* stays theirs. Before a strict cell the
+     typed line starts with ``builtin trap -p ERR >"$traps";`` (inside a
+     function bash hides the ``ERR`` trap); the cell's trap runs it beside
+     its own, a ``trap ... ERR`` in the cell goes through a wrapper that
+     keeps the engine's in front, and the prompt puts it back.
+
 2. **The status FIFO.** ``SCRATCH/status`` gets records of
    :data:`RECORD_FIELDS` NUL-terminated fields, read back as
    :class:`StatusRecord`: ``begin`` when the run function starts cell SEQ,
@@ -38,8 +54,8 @@ engine, all inside a private 0700 scratch folder or the pty itself:
    shows the engine's own lines; the reader removes them with
    :func:`engine_lines`.
 
-``PROMPT_COMMAND`` and the three functions are read-only in the terminal, so a
-cell cannot break the protocol by assigning them.
+``PROMPT_COMMAND`` and the engine's functions are read-only in the terminal, so
+a cell cannot break the protocol by assigning them.
 """
 
 from __future__ import annotations
@@ -56,6 +72,8 @@ FIFO_VARIABLE, CELL_VARIABLE = "MODWSGI_MAGICS_FIFO", "MODWSGI_MAGICS_CELL"
 RECORD_FIELDS = 7
 #: The cell file as the typed line names it: a read-only variable of the shell.
 _CELL = '"$__modwsgi_magics_cell"'
+#: Where the typed line writes the learner's ERR trap before a strict cell.
+_TRAPS = '"$__modwsgi_magics_traps"'
 
 
 def bash_argv(shell: str) -> list[str]:
@@ -64,7 +82,12 @@ def bash_argv(shell: str) -> list[str]:
 
 
 def run_line(
-    seq: int, strict: bool, typed_ahead: str | None = None, expand: str | None = None
+    seq: int,
+    strict: bool,
+    typed_ahead: str | None = None,
+    expand: str | None = None,
+    *,
+    ended: bool = False,
 ) -> bytes:
     """What the engine types to run cell ``seq``, with ``typed_ahead`` behind it.
 
@@ -74,11 +97,43 @@ def run_line(
     ``expand``: text whose ``$VAR``s bash expands in the cell's terminal; the
     begin record brings it back (:attr:`StatusRecord.expanded`).
     """
-    mode = "strict" if strict else "all"
+    mode = ("strict" if strict else "all") + ("/end" if ended else "")
     ahead = "input" if typed_ahead else "-"
     text = f' "{_double_quoted(expand)}"' if expand is not None else ""
-    line = f" __modwsgi_magics_run {seq} {mode} {ahead}{text}; builtin source {_CELL}\n"
+    # A strict cell stands in for the learner's own ERR trap; `trap -p` reads
+    # it here, outside any function (bash hides it inside functions).
+    traps = f"builtin trap -p ERR >{_TRAPS}; " if strict else ""
+    line = f" {traps}__modwsgi_magics_run {seq} {mode} {ahead}{text}; builtin source {_CELL}\n"
     return (line + (typed_ahead or "")).encode()
+
+
+#: The cell file's last line, when it can have one (:func:`cell_file_text`).
+END_LINE = '__modwsgi_magics_end "$?" "$_"\n'
+#: Lines after which an added line would not stand on its own: the command
+#: goes on (`\\`, `|`, `&&`, `||`), or a here-document would take it in.
+_CONTINUED = re.compile(r"(?:\\|\||&&)\s*$")
+
+
+def cell_file_text(command: str) -> tuple[str, bool]:
+    """The cell file for ``command``, and whether it ends with :data:`END_LINE`.
+
+    The end line tells a cell that ran to its end from one that a ``return``
+    at its top level left early (bash allows that in a sourced file; a
+    prompt refuses it). Left out where it could change what the cell does.
+    """
+    text = command if command.endswith("\n") else command + "\n"
+    lines = text.rstrip().splitlines()
+    if "<<" in text or (lines and _CONTINUED.search(lines[-1])):
+        return text, False
+    return text + END_LINE, True
+
+
+def first_return_line(command: str) -> int | None:
+    """The line of the first ``return`` that starts a line of ``command``."""
+    for number, line in enumerate(command.splitlines(), 1):
+        if re.match(r"\s*return\b", line):
+            return number
+    return None
 
 
 def _double_quoted(text: str) -> str:
@@ -132,10 +187,14 @@ def engine_lines(cell_path: str) -> re.Pattern[str]:
     back on (``stty sane``) echoes the typed line.
     """
     return re.compile(
-        r'^(?: __modwsgi_magics_run \d+ (?:strict|all) (?:input|-)(?: "(?:[^"\\]|\\.)*")?; '
+        r'^(?: (?:builtin trap -p ERR >"\$__modwsgi_magics_traps"; )?'
+        r'__modwsgi_magics_run \d+ (?:strict|all)(?:/end)? (?:input|-)(?: "(?:[^"\\]|\\.)*")?; '
         r"builtin source "
         r'"\$__modwsgi_magics_cell"'
         r"|\{ __modwsgi_magics_prompt; \} 2>/dev/null"
+        r'|\+* ?__modwsgi_magics_end (?:"\$\?" "\$_"|.*)'
+        r"|\{ __modwsgi_magics_error .*|\$\{__modwsgi_magics_chain.*"
+        r"|\{ __modwsgi_magics_stopping .*"
         rf"|\S* ?(?:builtin )?source {re.escape(cell_path)})\r?\n",
         re.MULTILINE,
     )
@@ -148,3 +207,42 @@ def hide_engine(text: str, cell_path: str, pattern: re.Pattern[str]) -> str:
         text = pattern.sub("", text)
         text = text.replace(cell_path + ": ", "")
     return text
+
+
+#: What an interactive bash says as it drops a command whose words it cannot
+#: expand (an unset variable under ``set -u``, ``${VAR:?}``, ``$((1/0))``): it
+#: raises no ERR trap and goes on with the next line, so the engine reads the
+#: failure from the message. (A non-interactive bash, such as a nested
+#: ``bash -c``, says ``line N:`` first: not this terminal's shell.)
+_MESSAGE = re.compile(
+    r"^bash: (?!line \d+: )(?:\(\(: )?(?P<what>.+?): (?P<why>.+?)\r?$", re.MULTILINE
+)
+_EXPANSION_ERROR = re.compile(
+    r"unbound variable$|parameter null or not set$|bad substitution$|readonly variable$|"
+    r"division by 0|syntax error|value too great for base|invalid number|invalid arithmetic base|"
+    r"exponent less than 0|attempted assignment to non-variable"
+)
+
+
+def dropped_line(output: str, command: str) -> int | None:
+    """The line of ``command`` whose command bash dropped, going by ``output``
+    (0 when the line cannot be told), or None when it dropped none.
+
+    ``${NAME:?message}`` shows ``bash: NAME: message``: any message counts for
+    a ``NAME`` that the cell tests that way.
+    """
+    if "bash: " not in output:
+        return None
+    for match in _MESSAGE.finditer(output):
+        what = match["what"]
+        if not _EXPANSION_ERROR.search(match["why"]) and not re.search(
+            rf"\$\{{{re.escape(what)}:?\?", command
+        ):
+            continue
+        lines = command.splitlines()
+        for wanted in (f"${what}", f"${{{what}", what):
+            for number, line in enumerate(lines, 1):
+                if wanted in line:
+                    return number
+        return 0
+    return None

@@ -36,7 +36,7 @@ from .errors import (
 )
 from .job import Job, OutputCallback
 from .output import OutputBudget, TailBuffer, first_line, shorten
-from .protocol import StatusRecord, run_line
+from .protocol import StatusRecord, cell_file_text, first_return_line, run_line
 from .reader import TerminalReader
 from .results import Readiness, RunResult, TerminalStatus
 from .shell import ShellProcess
@@ -185,7 +185,9 @@ class Terminal:
             return False  # a prompt after Ctrl-C on an idle shell, say
         if job.seq == record.seq:
             self.last_status = record.status
-            if record.failed_status is not None:
+            if record.failed_line == -1:  # a `return` at the cell's top level
+                job.end(record.failed_status or 1, first_return_line(job.command))
+            elif record.failed_status is not None:
                 job.end(record.failed_status, record.failed_line)
             else:
                 job.end(record.status)
@@ -509,15 +511,16 @@ class Terminal:
             self._seq += 1
             hint = f"; %terminal show {self.name} has the latest output"
             budget = OutputBudget(self.max_output_chars, hint)
-            job = Job(self._seq, command, background, budget, on_output)
+            job = Job(self._seq, command, background, budget, on_output, strict=strict)
             job.seen_until = self.transcript.end
             self._job = job
             if self._feed is not None:
                 self._feed.command(command)
         try:
-            self._process.write_cell(command if command.endswith("\n") else command + "\n")
+            text, ended = cell_file_text(command)
+            self._process.write_cell(text)
             self._process.prepare_to_type()
-            self._process.type(run_line(job.seq, strict, input, expand))
+            self._process.type(run_line(job.seq, strict, input, expand, ended=ended))
             if not input:  # text typed ahead is not echoed: it may still be on its way
                 self._process.echo_once_queued(lambda: job.begun)
         except BaseException:
@@ -654,7 +657,8 @@ class Terminal:
         for child in probes.children_younger_than(self.pid, age):
             with contextlib.suppress(OSError):
                 groups.add(os.getpgid(child))
-        groups.discard(os.getpgid(self.pid))
+        with contextlib.suppress(OSError):  # the shell itself may be gone
+            groups.discard(os.getpgid(self.pid))
         for group in groups:
             with contextlib.suppress(OSError):
                 os.killpg(group, sig)
