@@ -179,6 +179,15 @@ class StatusRecord:
         )
 
 
+#: How the engine's own lines begin, for a view to hold back a chunk that ends
+#: inside one (the typed line, strict or not; PROMPT_COMMAND under ``set -v``).
+ENGINE_LINE_STARTS = (
+    " builtin trap -p ERR >",
+    " __modwsgi_magics_run ",
+    "{ __modwsgi_magics_prompt; }",
+)
+
+
 def engine_lines(cell_path: str) -> re.Pattern[str]:
     """Lines in which a terminal shows the engine itself, to be hidden.
 

@@ -100,6 +100,15 @@ __modwsgi_magics_trap_wrapper='trap() {
     builtin return $status
 }'
 
+__modwsgi_magics_unwrap() {
+    # The wrapper goes at the prompt; a `trap` function the cell defined stays.
+    builtin declare -f trap >"$__modwsgi_magics_traps" 2>/dev/null
+    builtin local body
+    builtin read -r -d '' body <"$__modwsgi_magics_traps" || :
+    : >"$__modwsgi_magics_traps"
+    [[ $body != *__modwsgi_magics_retrap* ]] || builtin unset -f trap
+}
+
 __modwsgi_magics_retrap() {
     # The cell changed the ERR trap: the new one is the learner's now, and
     # the engine's is back in front of it.
@@ -134,7 +143,7 @@ __modwsgi_magics_prompt() {
     # The engine calls bash's builtins by `builtin NAME`, which a function of
     # the same name cannot replace; one switched off with `enable -n` is back.
     builtin enable source printf read trap set local return eval jobs 2>/dev/null
-    [[ $__modwsgi_magics_strict != wrapped ]] || builtin unset -f trap
+    [[ $__modwsgi_magics_strict != wrapped ]] || __modwsgi_magics_unwrap
     [[ -z $__modwsgi_magics_strict ]] || __modwsgi_magics_restore_err_trap
     case $__modwsgi_magics_ended in
         end)
@@ -183,5 +192,5 @@ declare -r __modwsgi_magics_fifo __modwsgi_magics_cell __modwsgi_magics_jobs __m
 declare -r __modwsgi_magics_on_err __modwsgi_magics_trap_wrapper
 readonly -f __modwsgi_magics_run __modwsgi_magics_error __modwsgi_magics_prompt __modwsgi_magics_stopping \
     __modwsgi_magics_save_err_trap __modwsgi_magics_trap_command __modwsgi_magics_restore_err_trap \
-    __modwsgi_magics_retrap \
+    __modwsgi_magics_retrap __modwsgi_magics_unwrap \
     __modwsgi_magics_end

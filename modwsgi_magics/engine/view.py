@@ -33,14 +33,12 @@ import threading
 from collections.abc import Callable
 
 from .output import TailBuffer
-from .protocol import engine_lines, hide_engine
+from .protocol import ENGINE_LINE_STARTS, engine_lines, hide_engine
 
 #: A subscriber: gets each piece of the stream, in order.
 ViewCallback = Callable[[str], object]
 #: Escape sequences among typed keys (arrows, function keys): not part of a line.
 _KEY_ESCAPES = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|O.|.)?", re.DOTALL)
-#: The beginnings of the engine's own lines; a chunk that ends inside one is held back.
-_ENGINE_STARTS = (" __modwsgi_magics_run ", "{ __modwsgi_magics_prompt; }")
 
 
 def prompt_text(cwd: str, virtualenv: str, home: str) -> str:
@@ -177,7 +175,7 @@ class TerminalFeed:
     def _might_be_engine(self, tail: str) -> bool:
         if "__modwsgi_magics_" in tail or self._cell_path in tail:
             return True
-        return any(start.startswith(tail) for start in _ENGINE_STARTS)
+        return any(start.startswith(tail) for start in ENGINE_LINE_STARTS)
 
     def _show(self, text: str) -> None:
         if not text:
