@@ -24,7 +24,7 @@ engine, all inside a private 0700 scratch folder or the pty itself:
 
    * *A ``return`` at the cell's top level* ends a sourced file quietly; a
      prompt refuses it. So the cell file ends with :data:`END_LINE`
-     (``MODE`` gains ``/end``); a cell that never reached it, with no
+     (``MODE`` gains ``+end``); a cell that never reached it, with no
      failure, no syntax error and no signal, returned early and fails.
    * *A command bash could not expand* (``set -u`` and an unset variable,
      ``${VAR:?}``, ``$((1/0))``) is dropped with a message and no ``ERR``
@@ -34,7 +34,8 @@ engine, all inside a private 0700 scratch folder or the pty itself:
      typed line starts with ``builtin trap -p ERR >"$traps";`` (inside a
      function bash hides the ``ERR`` trap); the cell's trap runs it beside
      its own, a ``trap ... ERR`` in the cell goes through a wrapper that
-     keeps the engine's in front, and the prompt puts it back.
+     keeps the engine's in front (``MODE`` gains ``+trap`` when the cell's
+     text names ``trap``), and the prompt puts it back.
 
 2. **The status FIFO.** ``SCRATCH/status`` gets records of
    :data:`RECORD_FIELDS` NUL-terminated fields, read back as
@@ -88,6 +89,7 @@ def run_line(
     expand: str | None = None,
     *,
     ended: bool = False,
+    traps: bool = False,
 ) -> bytes:
     """What the engine types to run cell ``seq``, with ``typed_ahead`` behind it.
 
@@ -97,13 +99,13 @@ def run_line(
     ``expand``: text whose ``$VAR``s bash expands in the cell's terminal; the
     begin record brings it back (:attr:`StatusRecord.expanded`).
     """
-    mode = ("strict" if strict else "all") + ("/end" if ended else "")
+    mode = ("strict" if strict else "all") + ("+end" if ended else "") + ("+trap" if traps else "")
     ahead = "input" if typed_ahead else "-"
     text = f' "{_double_quoted(expand)}"' if expand is not None else ""
     # A strict cell stands in for the learner's own ERR trap; `trap -p` reads
     # it here, outside any function (bash hides it inside functions).
-    traps = f"builtin trap -p ERR >{_TRAPS}; " if strict else ""
-    line = f" {traps}__modwsgi_magics_run {seq} {mode} {ahead}{text}; builtin source {_CELL}\n"
+    save = f"builtin trap -p ERR >{_TRAPS}; " if strict else ""
+    line = f" {save}__modwsgi_magics_run {seq} {mode} {ahead}{text}; builtin source {_CELL}\n"
     return (line + (typed_ahead or "")).encode()
 
 
@@ -197,7 +199,8 @@ def engine_lines(cell_path: str) -> re.Pattern[str]:
     """
     return re.compile(
         r'^(?: (?:builtin trap -p ERR >"\$__modwsgi_magics_traps"; )?'
-        r'__modwsgi_magics_run \d+ (?:strict|all)(?:/end)? (?:input|-)(?: "(?:[^"\\]|\\.)*")?; '
+        r"__modwsgi_magics_run \d+ (?:strict|all)(?:\+end)?(?:\+trap)? "
+        r'(?:input|-)(?: "(?:[^"\\]|\\.)*")?; '
         r"builtin source "
         r'"\$__modwsgi_magics_cell"'
         r"|\{ __modwsgi_magics_prompt; \} 2>/dev/null"

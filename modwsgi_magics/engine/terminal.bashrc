@@ -21,7 +21,7 @@ __modwsgi_magics_run() {
     # `/end`: the cell file ends with `__modwsgi_magics_end`, which tells a
     # cell that ran to its end from one a top-level `return` left.
     __modwsgi_magics_ended=
-    [[ $2 != */end ]] || __modwsgi_magics_ended=end
+    [[ $2 != *+end* ]] || __modwsgi_magics_ended=end
     # The begin record carries the 4th argument as bash expanded it (a
     # readiness URL naming the cell's $PORT, say).
     builtin printf 'begin\0%s\0\0\0\0\0%s\0' "$1" "${4-}" >"$__modwsgi_magics_fifo"
@@ -33,11 +33,14 @@ __modwsgi_magics_run() {
         builtin set -E
         __modwsgi_magics_save_err_trap
         builtin trap "$__modwsgi_magics_on_err" ERR
-        __modwsgi_magics_strict=1
+        # `plain`: no trap of the learner's to put back, none in the cell
+        # (`+trap`: its text names `trap`), so the prompt just drops the engine's.
+        __modwsgi_magics_strict=plain
+        [[ -z $__modwsgi_magics_user_trap && $2 != *+trap* ]] || __modwsgi_magics_strict=careful
         # A `trap ... ERR` in the cell runs beside the engine's, which keeps
         # stopping the cell: `trap` is this wrapper until the prompt (unless
         # the learner has a function of that name).
-        if ! builtin declare -F trap >/dev/null; then
+        if [[ $2 == *+trap* ]] && ! builtin declare -F trap >/dev/null; then
             builtin local verbose=${-//[^v]/}
             [[ -z $verbose ]] || builtin set +v  # `set -v` would show the eval
             builtin eval "$__modwsgi_magics_trap_wrapper"
@@ -143,8 +146,11 @@ __modwsgi_magics_prompt() {
     # The engine calls bash's builtins by `builtin NAME`, which a function of
     # the same name cannot replace; one switched off with `enable -n` is back.
     builtin enable source printf read trap set local return eval jobs 2>/dev/null
-    [[ $__modwsgi_magics_strict != wrapped ]] || __modwsgi_magics_unwrap
-    [[ -z $__modwsgi_magics_strict ]] || __modwsgi_magics_restore_err_trap
+    case $__modwsgi_magics_strict in
+        plain) builtin trap - ERR ;;
+        wrapped) __modwsgi_magics_unwrap; __modwsgi_magics_restore_err_trap ;;
+        careful) __modwsgi_magics_restore_err_trap ;;
+    esac
     case $__modwsgi_magics_ended in
         end)
             # The cell file's last line never ran, and nothing failed, no

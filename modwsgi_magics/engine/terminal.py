@@ -520,7 +520,8 @@ class Terminal:
             text, ended = cell_file_text(command)
             self._process.write_cell(text)
             self._process.prepare_to_type()
-            self._process.type(run_line(job.seq, strict, input, expand, ended=ended))
+            traps = strict and "trap" in command
+            self._process.type(run_line(job.seq, strict, input, expand, ended=ended, traps=traps))
             if not input:  # text typed ahead is not echoed: it may still be on its way
                 self._process.echo_once_queued(lambda: job.begun)
         except BaseException:
