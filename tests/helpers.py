@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import psutil
@@ -71,3 +72,18 @@ def run_cell(
         stdin_hook=stdin_hook,
     )
     return reply["content"], "".join(shown)
+
+
+@contextmanager
+def magics_kernel(folder: Any) -> Iterator[tuple[Any, Any]]:
+    """A real python3 kernel in ``folder`` with the extension loaded: its
+    manager and a client; shut down when the block ends."""
+    from jupyter_client.manager import start_new_kernel
+
+    manager, client = start_new_kernel(kernel_name="python3", cwd=str(folder))
+    try:
+        run_cell(client, "%load_ext modwsgi_magics")
+        yield manager, client
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=False)

@@ -9,8 +9,7 @@ import time
 
 import nbformat
 import pytest
-from helpers import run_cell
-from jupyter_client.manager import start_new_kernel
+from helpers import magics_kernel, run_cell
 from nbclient import NotebookClient
 
 from modwsgi_magics import Terminal
@@ -21,14 +20,8 @@ pytestmark = pytest.mark.kernel
 
 @pytest.fixture(scope="module")
 def kernel(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("hardening")
-    manager, client = start_new_kernel(kernel_name="python3", cwd=str(folder))
-    try:
-        run_cell(client, "%load_ext modwsgi_magics")
-        yield manager, client
-    finally:
-        client.stop_channels()
-        manager.shutdown_kernel(now=False)
+    with magics_kernel(tmp_path_factory.mktemp("hardening")) as started:
+        yield started
 
 
 @pytest.mark.slow

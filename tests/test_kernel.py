@@ -8,7 +8,7 @@ import signal
 import nbformat
 import psutil
 import pytest
-from helpers import run_cell, tagged_processes, wait_until
+from helpers import magics_kernel, run_cell, tagged_processes, wait_until
 from jupyter_client.manager import start_new_kernel
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
@@ -18,13 +18,8 @@ pytestmark = pytest.mark.kernel
 
 @pytest.fixture
 def kernel(tmp_path):
-    manager, client = start_new_kernel(kernel_name="python3", cwd=str(tmp_path))
-    try:
-        run_cell(client, "%load_ext modwsgi_magics")
-        yield manager, client
-    finally:
-        client.stop_channels()
-        manager.shutdown_kernel(now=False)
+    with magics_kernel(tmp_path) as started:
+        yield started
 
 
 def sleepers(tag: str) -> list[psutil.Process]:

@@ -13,7 +13,7 @@ import stat
 import time
 
 import pytest
-from helpers import run_cell, wait_until
+from helpers import magics_kernel, run_cell, wait_until
 from jupyter_client.manager import start_new_kernel
 
 from modwsgi_magics import Terminal
@@ -153,13 +153,8 @@ class Client:
 
 @pytest.fixture
 def kernel(tmp_path):
-    manager, client = start_new_kernel(kernel_name="python3", cwd=str(tmp_path))
-    try:
-        run_cell(client, "%load_ext modwsgi_magics")
-        yield manager, client
-    finally:
-        client.stop_channels()
-        manager.shutdown_kernel(now=False)
+    with magics_kernel(tmp_path) as started:
+        yield started
 
 
 def test_when_a_kernel_starts_a_terminal_then_its_socket_serves_it_privately(kernel):
