@@ -37,6 +37,7 @@ from workshop_runs import NOTEBOOKS, REQUIRE_WORKSHOP, code_cells
 from modwsgi_magics.classroom import LearnerPorts, Settings
 from modwsgi_magics.classroom.errors import HubError
 from modwsgi_magics.classroom.launcher import build_wheel
+from modwsgi_magics.classroom.settings import DEFAULT_MAX_PROCESSES
 
 pytestmark = [pytest.mark.classroom, pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -188,6 +189,18 @@ def test_when_learners_sign_in_then_each_has_a_private_home_with_the_workshop(th
         assert home.stat().st_uid == outcome.uid
         assert (home / "workshop" / "04-hello-world.ipynb").stat().st_uid == outcome.uid
         assert (home / "venv" / "bin" / "mod_wsgi-express").exists()
+
+
+def test_when_a_learner_starts_processes_then_a_limit_of_their_own_holds(three):
+    # RLIMIT_NPROC, set by prlimit as the spawner starts their JupyterLab:
+    # a fork bomb in one learner's terminal stops at their limit.
+    kernel = three[0].learner.kernel("workshop/isolation.ipynb")
+    try:
+        kernel.run("%load_ext modwsgi_magics")
+        shown = kernel.run("%%execute2\nulimit -u; ulimit -Hu")
+    finally:
+        kernel.shutdown()
+    assert shown.split() == [str(DEFAULT_MAX_PROCESSES)] * 2, shown
 
 
 def start_app(outcome: Outcome):

@@ -56,7 +56,7 @@ def configure(c: Any, settings: Settings) -> None:
 
     servers = LearnerServers(settings)
     c.JupyterHub.spawner_class = "localprocess"
-    c.Spawner.cmd = [str(settings.venv_bin / "jupyterhub-singleuser")]
+    c.Spawner.cmd = settings.server_command()
     c.Spawner.default_url = f"/lab/tree/{WORKSHOP_FOLDER}/01-overview.ipynb"
     c.Spawner.env_keep = []  # nothing of the hub's venv or PATH: environment() says all
     c.Spawner.pre_spawn_hook = servers.prepare

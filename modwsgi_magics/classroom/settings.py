@@ -19,6 +19,10 @@ from .errors import SettingsError
 #: The hub's port: clear of the workshop's own 8000, 8080 and 8443, and of
 #: JupyterHub's defaults (8000, 8001, 8081), which other hubs may hold.
 DEFAULT_PORT = 8600
+#: Processes (threads count too) one learner may run at once: a runaway loop
+#: of `&` or a fork bomb stops there instead of taking the machine from the
+#: room. A learner's JupyterLab, kernels, terminals and Apache use about 150.
+DEFAULT_MAX_PROCESSES = 1024
 #: What a learner's server keeps of the hub's environment: how pip reaches PyPI.
 #: Not http_proxy: curl would send the workshop's requests to localhost through it.
 PASSED_THROUGH = re.compile(r"PIP_\w+|https_proxy|HTTPS_PROXY|no_proxy|NO_PROXY|SSL_CERT_\w+")
@@ -43,6 +47,7 @@ class Settings:
     wheelhouse: Path
     pass_env: tuple[str, ...]
     python: str
+    max_processes: int = DEFAULT_MAX_PROCESSES
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -66,12 +71,23 @@ class Settings:
             wheelhouse=Path(env.get("CLASSROOM_WHEELHOUSE", "/var/cache/modwsgi-classroom/wheels")),
             pass_env=tuple(env.get("CLASSROOM_PASS_ENV", "").split()),
             python=sys.executable,
+            max_processes=_integer(env, "CLASSROOM_MAX_PROCESSES", DEFAULT_MAX_PROCESSES),
         )
 
     @property
     def venv_bin(self) -> Path:
         """Where the hub's own programs are (jupyterhub-singleuser, the culler)."""
         return Path(self.python).parent
+
+    def server_command(self) -> list[str]:
+        """How the spawner starts a learner's JupyterLab: under ``prlimit``, so
+        that the learner's processes, all of them, stay under ``max_processes``
+        (RLIMIT_NPROC counts per user). 0: no limit."""
+        singleuser = str(self.venv_bin / "jupyterhub-singleuser")
+        if self.max_processes <= 0:
+            return [singleuser]
+        prlimit = shutil.which("prlimit") or "/usr/bin/prlimit"
+        return [prlimit, f"--nproc={self.max_processes}", "--", singleuser]
 
     def passed_environment(self, environ: Mapping[str, str] | None = None) -> dict[str, str]:
         """What the learners' servers keep of the hub's environment."""
