@@ -205,6 +205,16 @@ def listening_ports(root_pid: int, exclude: frozenset[int] | set[int]) -> list[i
     return ports
 
 
+def still_the_shell(group: int, shell_pid: int) -> bool:
+    """Whether ``group``'s leader is a child that bash forked and that has not
+    yet become the program (it runs bash's own code, with bash's SIGINT
+    handler, until it execs). A Ctrl-C that lands then is lost to the program."""
+    try:
+        return os.readlink(f"/proc/{group}/exe") == os.readlink(f"/proc/{shell_pid}/exe")
+    except OSError:
+        return False
+
+
 def wait_for_group_to_end(group: int, timeout: float) -> bool:
     """Wait until no process of process group ``group`` is left; False at the deadline."""
     deadline = time.monotonic() + timeout

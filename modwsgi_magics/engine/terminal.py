@@ -682,6 +682,7 @@ class Terminal:
         """
         deadline = time.monotonic() + grace
         group = self._foreground_group()
+        forked = group is not None and probes.still_the_shell(group, self.pid)
         job.ctrl_c_sent = True
         shown = len(job.recent)
         self._process.press_ctrl_c(self.pid)
@@ -695,6 +696,12 @@ class Terminal:
             current = self._foreground_group()
             if current is not None and current != group:  # not when the shell takes it back
                 group = current
+                forked = probes.still_the_shell(group, self.pid)
+                self._process.press_ctrl_c(self.pid)
+            elif forked and current == group and not probes.still_the_shell(group, self.pid):
+                # The first Ctrl-C reached bash's fork before it became the
+                # program (`sleep`), which never saw it: once more, now.
+                forked = False
                 self._process.press_ctrl_c(self.pid)
         return False
 
