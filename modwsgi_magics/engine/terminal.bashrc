@@ -18,7 +18,7 @@ __modwsgi_magics_run() {
     __modwsgi_magics_typed_ahead=${3#-}
     __modwsgi_magics_failed=
     __modwsgi_magics_errtrace=${-//[^E]/}
-    # `/end`: the cell file ends with `__modwsgi_magics_end`, which tells a
+    # `+end`: the cell file ends with `__modwsgi_magics_end`, which tells a
     # cell that ran to its end from one a top-level `return` left.
     __modwsgi_magics_ended=
     [[ $2 != *+end* ]] || __modwsgi_magics_ended=end
