@@ -698,7 +698,12 @@ class Terminal:
                 group = current
                 forked = probes.still_the_shell(group, self.pid)
                 self._process.press_ctrl_c(self.pid)
-            elif forked and current == group and not probes.still_the_shell(group, self.pid):
+            elif (
+                forked
+                and group is not None
+                and current == group
+                and not probes.still_the_shell(group, self.pid)
+            ):
                 # The first Ctrl-C reached bash's fork before it became the
                 # program (`sleep`), which never saw it: once more, now.
                 forked = False
