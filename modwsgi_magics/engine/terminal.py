@@ -66,6 +66,10 @@ TYPED_LINE_QUIET = 0.05
 #: Quiet time after which a relay to a program elsewhere (``ssh``, ``docker run
 #: -it``) counts as waiting for input: what waits behind it cannot be seen.
 RELAY_QUIET = 1.0
+#: How long a line a learner entered in a view counts as not yet read: keys
+#: written to the pty reach bash's side a moment later, so bash may still sit
+#: in read() with nothing to read (and look as if waiting for input).
+TYPED_LINE_SETTLE = 0.1
 #: How long a cell waits for a command the learner typed into a view to end
 #: (``cd app`` takes a moment to reach bash's next prompt) before it is refused.
 TYPED_COMMAND_WAIT = 1.0
@@ -382,7 +386,16 @@ class Terminal:
         self._process.type(text.encode())
 
     def waits_for_input(self) -> bool:
-        """True when what runs here waits for keyboard input (a prompt, a REPL)."""
+        """True when what runs here waits for keyboard input (a prompt, a REPL).
+
+        Not while keys typed into it are still unread: a line a learner just
+        entered in a view (``sleep 100``) is bash's to read, not an answer.
+        """
+        if self._process.unread_input():
+            return False
+        job = self._job
+        if job is not None and job.typed and time.monotonic() - job.started < TYPED_LINE_SETTLE:
+            return False  # the keys may still be on their way through the pty
         quiet = time.monotonic() - self._last_output
         return self._waits_for_input(quiet)
 
