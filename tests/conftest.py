@@ -10,11 +10,13 @@ Helpers shared by the test modules live in ``helpers.py``, not here.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 import uuid
 from collections.abc import Iterator
 
+import psutil
 import pytest
 from helpers import TAG, tagged_processes
 
@@ -34,8 +36,15 @@ def no_leftover_processes() -> Iterator[str]:
     deadline = time.monotonic() + 10
     while (left := tagged_processes(tag)) and time.monotonic() < deadline:
         time.sleep(0.05)
+    described = [_described(proc) for proc in left]
     for proc in left:  # do not let one leak spoil the next modules
-        proc.kill()
-    assert not left, "processes left behind: " + ", ".join(
-        f"{p.pid} {' '.join(p.cmdline())}" for p in left
-    )
+        with contextlib.suppress(psutil.Error):
+            proc.kill()
+    assert not left, "processes left behind: " + ", ".join(described)
+
+
+def _described(proc: psutil.Process) -> str:
+    try:
+        return f"{proc.pid} {' '.join(proc.cmdline())}"
+    except psutil.Error:  # ended, or a zombie, since it was listed
+        return f"{proc.pid} (ended)"
