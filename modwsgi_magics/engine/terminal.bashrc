@@ -82,14 +82,23 @@ __modwsgi_magics_save_err_trap() {
     # hides it inside functions; $(trap -p) would cost a fork per cell).
     __modwsgi_magics_user_err= __modwsgi_magics_user_trap=
     [[ -s $__modwsgi_magics_traps ]] || builtin return 0
-    builtin read -r -d '' __modwsgi_magics_user_trap <"$__modwsgi_magics_traps" || :
-    : >"$__modwsgi_magics_traps"
+    builtin local text
+    __modwsgi_magics_take_traps text
+    __modwsgi_magics_learn_trap "$text"
+}
+
+__modwsgi_magics_learn_trap() {  # TEXT, as `trap -p ERR` prints it
     # Never the engine's own (a typed line that Ctrl-C threw away wrote none).
-    if [[ $__modwsgi_magics_user_trap == *__modwsgi_magics_error* ]]; then
-        __modwsgi_magics_user_trap=
-        builtin return 0
-    fi
-    builtin eval "__modwsgi_magics_trap_command ${__modwsgi_magics_user_trap#trap }"
+    [[ -n $1 && $1 != *__modwsgi_magics_error* ]] || builtin return 0
+    __modwsgi_magics_user_trap=$1
+    builtin eval "__modwsgi_magics_trap_command ${1#trap }"
+}
+
+__modwsgi_magics_take_traps() {  # VARIABLE
+    # The scratch file's text into VARIABLE, and the file emptied: what the
+    # file holds must never be read twice (a stale trap would come back).
+    builtin read -r -d '' "$1" <"$__modwsgi_magics_traps" || :
+    : >"$__modwsgi_magics_traps"
 }
 
 __modwsgi_magics_trap_command() {  # -- COMMAND ERR, as `trap -p` prints them
@@ -107,8 +116,7 @@ __modwsgi_magics_unwrap() {
     # The wrapper goes at the prompt; a `trap` function the cell defined stays.
     builtin declare -f trap >"$__modwsgi_magics_traps" 2>/dev/null
     builtin local body
-    builtin read -r -d '' body <"$__modwsgi_magics_traps" || :
-    : >"$__modwsgi_magics_traps"
+    __modwsgi_magics_take_traps body
     [[ $body != *__modwsgi_magics_retrap* ]] || builtin unset -f trap
 }
 
@@ -117,9 +125,10 @@ __modwsgi_magics_retrap() {
     # the engine's is back in front of it.
     builtin trap -p ERR >"$__modwsgi_magics_traps"
     builtin local now
-    builtin read -r -d '' now <"$__modwsgi_magics_traps" || :
+    __modwsgi_magics_take_traps now
     [[ $now != *__modwsgi_magics_error* ]] || builtin return 0
-    __modwsgi_magics_save_err_trap  # reads the file just written, and empties it
+    __modwsgi_magics_user_err= __modwsgi_magics_user_trap=
+    __modwsgi_magics_learn_trap "$now"
     builtin trap "$__modwsgi_magics_on_err" ERR
 }
 
@@ -128,8 +137,7 @@ __modwsgi_magics_restore_err_trap() {
     # one of its own (or removed the engine's), which stays.
     builtin trap -p ERR >"$__modwsgi_magics_traps"
     builtin local now
-    builtin read -r -d '' now <"$__modwsgi_magics_traps" || :
-    : >"$__modwsgi_magics_traps"
+    __modwsgi_magics_take_traps now
     [[ $now == *__modwsgi_magics_error* ]] || builtin return 0
     builtin trap - ERR
     [[ -z $__modwsgi_magics_user_trap ]] || builtin eval "$__modwsgi_magics_user_trap"
@@ -198,5 +206,5 @@ declare -r __modwsgi_magics_fifo __modwsgi_magics_cell __modwsgi_magics_jobs __m
 declare -r __modwsgi_magics_on_err __modwsgi_magics_trap_wrapper
 readonly -f __modwsgi_magics_run __modwsgi_magics_error __modwsgi_magics_prompt __modwsgi_magics_stopping \
     __modwsgi_magics_save_err_trap __modwsgi_magics_trap_command __modwsgi_magics_restore_err_trap \
-    __modwsgi_magics_retrap __modwsgi_magics_unwrap \
+    __modwsgi_magics_retrap __modwsgi_magics_unwrap __modwsgi_magics_take_traps __modwsgi_magics_learn_trap \
     __modwsgi_magics_end
